@@ -1,0 +1,32 @@
+"""What the engine is told about an invoice and its customer on the day it evaluates them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceState:
+    """One open (or not) invoice as the store knows it on the run date."""
+
+    invoice_id: str
+    due: date
+    balance: Decimal
+    sent: tuple[tuple[str, date], ...] = ()   # steps sent (step_id, date), in order; flagged claims count
+    status: str = "open"                       # relance.models.InvoiceStatus value; not "open" = stop
+    disputed: bool = False
+    promise_until: date | None = None          # active promise: paused through this date, resumes after
+    plan_paused_until: date | None = None      # payment plan on schedule: paused through this date
+    manual_pause: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerContext:
+    """The customer side of a decision (read by ``customer_kind``, ``case_balance_lte``...)."""
+
+    kind: str                 # b2b | b2c | public
+    segment: str | None = None
+    case_balance: Decimal = Decimal("0")      # what the customer owes on its open overdue invoices
+    overdue_invoices: int = 0
