@@ -1,0 +1,217 @@
+"""Rendering machinery: filters, escaping, header safety, EPC QR payload, PDF text, errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+from decimal import Decimal
+from pathlib import Path
+
+import pypdf
+import pytest
+from relance.errors import RelanceError, ValidationError
+from relance.rendering import environment as environment_module
+from relance.rendering import formatting, render, render_pdf
+from relance.rendering.environment import templates
+from relance.rendering.pdf import pdf_text, write_letter
+from relance.rendering.qrcode import epc_fields, epc_payload, epc_png, epc_qr
+from segno import helpers
+from test_templates import COMPANY, make_ctx, plain
+
+NB, NNB = formatting.NBSP, formatting.NNBSP
+
+
+# --- filters --------------------------------------------------------------------------------------
+def test_eur_uses_french_and_english_conventions() -> None:
+    assert formatting.eur(Decimal("1800"), "fr") == f"1{NNB}800,00{NB}€"
+    assert formatting.eur(Decimal("1800"), "en") == "€1,800.00"
+    assert formatting.eur(Decimal("0.005"), "fr") == f"0,01{NB}€"   # half up, to the cent
+
+
+def test_dates_and_rates() -> None:
+    assert formatting.date_long(dt.date(2026, 4, 16), "fr") == "16 avril 2026"
+    assert formatting.date_long(dt.date(2026, 4, 1), "fr") == "1er avril 2026"
+    assert formatting.date_long(dt.date(2026, 4, 16), "en") == "16 April 2026"
+    assert formatting.date_short(dt.date(2026, 4, 16)) == "16/04/2026"
+    assert formatting.rate(Decimal("0.1215"), "fr") == f"12,15{NB}%"
+    assert formatting.rate(Decimal("0.1215"), "en") == "12.15%"
+    assert formatting.rate(None) == "—"
+
+
+def test_filters_follow_the_template_language() -> None:
+    env = templates().env
+    tpl = env.from_string("{{ x|eur }} {{ d|date_long }} {{ r|rate }}")
+    assert tpl.render(language="fr", x=Decimal("12.5"), d=dt.date(2026, 8, 3), r=Decimal("0.1")) == (
+        f"12,50{NB}€ 3 août 2026 10,00{NB}%")
+    assert tpl.render(language="en", x=Decimal("12.5"), d=dt.date(2026, 8, 3), r=Decimal("0.1")) == (
+        "€12.50 3 August 2026 10.00%")
+
+
+def test_one_line_removes_header_injection() -> None:
+    assert formatting.one_line("Facture\r\nBcc: evil@example.com") == "Facture Bcc: evil@example.com"
+    assert "\n" not in formatting.one_line("a\u2028b\x0bc\x85d")
+    assert len(formatting.one_line("x" * 500)) == 200
+
+
+def test_gsm7_mapping_and_segments() -> None:
+    text = formatting.sms_text("L’échéance « due » — 1\u202f800,00\u00a0€ ; ça, c’est dû. Œuvre")
+    assert formatting.is_gsm7(text)
+    assert text == "L'échéance \"due\" - 1 800,00 € ; ca, c'est du. OEuvre"
+    assert formatting.sms_segments("a" * 160) == 1
+    assert formatting.sms_segments("a" * 161) == 2
+    assert formatting.sms_segments("€" * 80) == 1 and formatting.sms_segments("€" * 81) == 2
+    assert formatting.sms_segments("ê" * 71) == 2   # UCS-2
+
+
+def test_city_and_address_lines() -> None:
+    assert formatting.city("12 rue des Artisans, 69003 Lyon") == "Lyon"
+    assert formatting.city("BP 12, 75001 Paris Cedex 01") == "Paris"
+    assert formatting.city(None) is None
+    assert formatting.address_lines("4 rue des Lilas, 69003 Lyon") == ["4 rue des Lilas", "69003 Lyon"]
+
+
+# --- context ------------------------------------------------------------------------------------------
+def test_context_totals() -> None:
+    ctx = make_ctx("formal_notice", "b2b", "fr", 3)
+    assert ctx.total_balance == Decimal("3836.25")
+    assert ctx.total_penalties == Decimal("57.39")
+    assert ctx.total_indemnity == Decimal("120.00")
+    assert ctx.total_claimed == Decimal("4013.64")
+
+
+def test_context_rejects_bad_values() -> None:
+    with pytest.raises(ValidationError):
+        make_ctx("due", kind="pro")
+    with pytest.raises(ValidationError):
+        make_ctx("due", language="de")
+    with pytest.raises(ValidationError):
+        make_ctx("due", invoices=())
+
+
+# --- escaping and headers -----------------------------------------------------------------------------
+HOSTILE = "<script>alert(1)</script> & \"Fils\" </line></to><payment>"
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_hostile_customer_name_is_escaped_in_html_and_letter(lang: str) -> None:
+    ctx = make_ctx("formal_notice", "b2b", lang, 1, name=HOSTILE)
+    rendered = render("formal_notice", ["letter", "email"], ctx)
+    assert rendered.html and rendered.pdf and rendered.text
+    assert "<script>" not in rendered.html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;Fils&#34;" in rendered.html
+    assert HOSTILE in rendered.text                       # plain text is not HTML: shown as typed
+    text = pypdf.PdfReader(io.BytesIO(rendered.pdf)).pages[0].extract_text()
+    assert "<script>alert(1)</script>" in text            # drawn as text, the markup did not break
+
+
+def test_subject_never_carries_cr_or_lf() -> None:
+    ctx = make_ctx("approval_request", "b2b", "fr", 1, name="Client\r\nBcc: victim@example.com\nX: y")
+    rendered = render("approval_request", ["email"], ctx)
+    assert "\r" not in rendered.subject and "\n" not in rendered.subject
+    assert "Client Bcc: victim@example.com X: y" in rendered.subject
+
+
+def test_task_subject_is_one_line() -> None:
+    ctx = make_ctx("flagged_claim", "b2b", "fr", 1, name="A\r\nB")
+    rendered = render("flagged_claim", ["task"], ctx)
+    assert rendered.task_subject and "\n" not in rendered.task_subject
+    assert rendered.subject == rendered.task_subject
+    assert rendered.text is None and rendered.html is None and rendered.pdf is None
+
+
+# --- EPC QR code --------------------------------------------------------------------------------------
+def test_epc_payload_is_a_valid_epc_string() -> None:
+    ctx = make_ctx("firm", "b2b", "fr", 3)
+    fields = epc_fields(ctx)
+    assert fields is not None
+    payload = epc_payload(fields)
+    lines = payload.split("\n")
+    assert lines[0] == "BCD" and lines[1] == "002" and lines[2] in ("1", "2") and lines[3] == "SCT"
+    assert lines[4] == "AGRIFRPPXXX"
+    assert lines[5] == "Menuiserie Exemple SAS"
+    assert lines[6] == "FR7630006000011234567890189"
+    assert lines[7] == "EUR3836.25"
+    assert lines[8] == "" and lines[9] == ""                # no purpose, no structured reference
+    assert lines[10] == ctx.reference
+    assert len(payload.encode("utf-8")) <= 331
+    # segno's own builder produces the same bytes for the same fields
+    expected = helpers._make_epc_qr_data(fields.name, fields.iban, fields.amount, text=fields.text,
+                                         bic=fields.bic)
+    assert payload.encode("iso-8859-1" if lines[2] == "2" else "utf-8") == expected
+    qr = epc_qr(fields)
+    assert qr.error == "M" and qr.version <= 13
+    assert epc_png(fields).startswith(b"\x89PNG")
+
+
+def test_epc_amount_trims_zero_cents_and_limits_lengths() -> None:
+    company = dataclasses.replace(COMPANY, name="N" * 90, bic="")
+    ctx = make_ctx("due", "b2b", "fr", 1, reference="R" * 200, company=company)
+    fields = epc_fields(ctx)
+    assert fields is not None
+    assert len(fields.name) == 70 and len(fields.text) == 140 and fields.bic is None
+    assert epc_payload(fields).split("\n")[7] == "EUR900"
+
+
+def test_no_qr_code_when_nothing_is_owed() -> None:
+    line = make_ctx("due").invoices[0]
+    zero = line.__class__(number="F-0", issued=line.issued, due=line.due, amount=Decimal("10"),
+                          paid=Decimal("10"), balance=Decimal("0"), days_late=0)
+    assert epc_fields(make_ctx("due", invoices=(zero,), reference="F-0")) is None
+
+
+# --- PDF ----------------------------------------------------------------------------------------------
+def test_pdf_text_maps_what_cp1252_lacks() -> None:
+    assert pdf_text(f"1{NNB}800,00{NB}€ l’œuvre « ok »") == f"1{NB}800,00{NB}€ l’œuvre « ok »"
+    assert pdf_text("名") == "?"
+
+
+def test_render_pdf_is_small_and_readable() -> None:
+    ctx = make_ctx("formal_notice", "b2b", "fr", 3)
+    data = render_pdf("formal_notice", ctx)
+    assert data.startswith(b"%PDF") and len(data) < 100_000
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    text = plain(reader.pages[0].extract_text())
+    assert "F-2026-101" in text and "3 836,25 €" in text and "4 013,64 €" in text
+    assert "Lyon, le 18 mai 2026" in text
+    assert reader.metadata is not None and reader.metadata.author == "Menuiserie Exemple SAS"
+
+
+def test_letter_markup_errors_name_the_template() -> None:
+    ctx = make_ctx("due")
+    with pytest.raises(RelanceError, match="not well formed"):
+        write_letter("<letter><p>unclosed</letter>", ctx, None, where="x.letter.j2")
+    with pytest.raises(RelanceError, match="unknown letter element"):
+        write_letter("<letter><blink>x</blink></letter>", ctx, None)
+
+
+# --- errors and template lookup -----------------------------------------------------------------------
+def test_unknown_channel_and_missing_template() -> None:
+    ctx = make_ctx("due")
+    with pytest.raises(RelanceError, match="unknown channel"):
+        render("due", ["fax"], ctx)
+    with pytest.raises(RelanceError, match="has no sms part"):
+        render("due", ["sms"], ctx)
+
+
+def test_templates_dir_override_and_undefined_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "fr").mkdir()
+    (tmp_path / "fr" / "t.subject.j2").write_text("Bonjour {{ customer_name }}\n", encoding="utf-8")
+    (tmp_path / "fr" / "t.task.j2").write_text("{{ extra.missing }}", encoding="utf-8")
+    monkeypatch.setenv("RELANCE_TEMPLATES_DIR", str(tmp_path))
+    environment_module.clear_cache()
+    try:
+        ctx = make_ctx("t", language="en")           # falls back to fr/
+        rendered = render("t", ["task"], dataclasses.replace(ctx, extra={"missing": "ok"}))
+        assert rendered.subject == "Bonjour Boulangerie Exemple SARL" and rendered.task == "ok\n"
+        with pytest.raises(RelanceError, match="undefined"):
+            render("t", ["task"], dataclasses.replace(ctx, extra={}))
+    finally:
+        monkeypatch.delenv("RELANCE_TEMPLATES_DIR")
+        environment_module.clear_cache()
+
+
+def test_environment_is_cached_and_compiles_once() -> None:
+    assert templates() is templates()
+    env = templates().env
+    assert env.get_template("fr/due.txt.j2") is env.get_template("fr/due.txt.j2")
