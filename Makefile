@@ -38,5 +38,10 @@ demo: venv  ## simulate the demo season on the embedded local AWS; prints where 
 bench: venv  ## run the benchmarks, write bench/results.json and print it as a table
 	$(BIN)/python -m bench.run
 
+build:  ## sam build without Docker: the functions and the core layer (python3.13, arm64)
+	@SAM="$$(command -v .sam-venv/bin/sam || command -v sam)" || { \
+	  echo "sam not found: python3 -m venv .sam-venv && .sam-venv/bin/pip install aws-sam-cli" >&2; exit 2; }; \
+	PATH="$$(dirname "$(PYTHON)"):$$PATH" SAM_CLI_TELEMETRY=0 "$$SAM" build --template-file template.yaml
+
 clean:  ## remove the virtual environment and build outputs
 	rm -rf $(VENV) .aws-sam out

@@ -1,0 +1,206 @@
+"""template.yaml: structure, least privilege, and cfn-lint on the SAM translation."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from relance.errors import RelanceError
+from relance.local.cfn import load_template
+from relance.local.embedded import resolve_parameters
+from relance.local.translate import lint, translate
+from relance.local.translate import main as translate_main
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template(TEMPLATE)
+
+
+@pytest.fixture(scope="module")
+def translated() -> dict[str, Any]:
+    return translate(TEMPLATE)
+
+
+def _statements(resource: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for policy in resource["Properties"].get("Policies", []) for s in policy.get("Statement", [])]
+
+
+def test_template_parses_short_form_tags(template: dict[str, Any]) -> None:
+    assert template["Transform"] == "AWS::Serverless-2016-10-31"
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["TABLE_NAME"] == {"Ref": "Table"}
+    assert template["Resources"]["WorkQueue"]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["DeadLetterQueue", "Arn"]
+    }
+
+
+def test_globals_runtime_architecture_tracing_layer(template: dict[str, Any]) -> None:
+    function = template["Globals"]["Function"]
+    assert function["Runtime"] == "python3.13"
+    assert function["Architectures"] == ["arm64"]
+    assert function["Tracing"] == "Active"
+    assert function["Layers"] == [{"Ref": "CoreLayer"}]
+    env = function["Environment"]["Variables"]
+    assert env["POWERTOOLS_SERVICE_NAME"] == "relance"
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Relance"
+    assert env["RELANCE_POLICIES_DIR"] == "/opt/policies"
+    assert env["RELANCE_TEMPLATES_DIR"] == "/opt/letter_templates"
+
+
+def test_every_parameter_is_described_and_constrained(template: dict[str, Any]) -> None:
+    constraints = {"AllowedPattern", "AllowedValues", "MinLength", "MaxLength", "MinValue", "MaxValue"}
+    for name, spec in template["Parameters"].items():
+        assert spec.get("Description"), name
+        assert constraints & set(spec), f"{name} has no constraint"
+    assert template["Parameters"]["SmsSenderId"]["Default"] == "RELANCE"
+    assert template["Parameters"]["DueShards"]["Type"] == "Number"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CompanySiren", "12345678"),
+        ("CompanySiren", "12345678A"),
+        ("CompanyIban", "DE89370400440532013000"),
+        ("SmsSenderId", "AB"),
+        ("SmsSenderId", "TOO-LONG-SENDER"),
+        ("SenderEmail", "not-an-email"),
+        ("DueShards", "0"),
+    ],
+)
+def test_parameter_constraints_reject_bad_values(template: dict[str, Any], name: str, value: str) -> None:
+    from relance.local import LOCAL_PARAMETERS
+
+    with pytest.raises(RelanceError, match=f"parameter {name}"):
+        resolve_parameters(template, {**LOCAL_PARAMETERS, name: value}, TEMPLATE)
+
+
+def test_table_keys_index_and_protection(template: dict[str, Any]) -> None:
+    props = template["Resources"]["Table"]["Properties"]
+    assert props["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    (gsi,) = props["GlobalSecondaryIndexes"]
+    assert gsi["IndexName"] == "due" and gsi["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    assert props["DeletionProtectionEnabled"] is True
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_work_queue_visibility_covers_six_dispatch_timeouts(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    timeout = resources["DispatchFunction"]["Properties"]["Timeout"]
+    assert resources["WorkQueue"]["Properties"]["VisibilityTimeout"] >= 6 * timeout
+    assert resources["WorkQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"] == 3
+    assert resources["DeadLetterQueue"]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+def test_dispatch_event_reports_batch_item_failures(template: dict[str, Any]) -> None:
+    props = template["Resources"]["DispatchFunction"]["Properties"]
+    event = props["Events"]["Work"]
+    assert event["Type"] == "SQS"
+    assert event["Properties"]["BatchSize"] == 10
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["ReservedConcurrentExecutions"] == {"Ref": "DispatchConcurrency"}
+
+
+def test_daily_schedule_is_8am_paris(template: dict[str, Any]) -> None:
+    event = template["Resources"]["DailyRunFunction"]["Properties"]["Events"]["Daily"]
+    assert event["Type"] == "ScheduleV2"
+    assert event["Properties"]["ScheduleExpression"] == "cron(0 8 * * ? *)"
+    assert event["Properties"]["ScheduleExpressionTimezone"] == "Europe/Paris"
+    assert "<aws.scheduler.scheduled-time>" in event["Properties"]["Input"]
+
+
+def test_no_wildcard_actions_and_only_sms_on_any_resource(template: dict[str, Any]) -> None:
+    for logical, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        for statement in _statements(resource):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert all("*" not in action for action in actions), (logical, statement)
+            if statement["Resource"] == "*":
+                assert actions == ["sns:Publish"] and statement.get("Condition"), (logical, statement)
+
+
+def test_daily_run_may_only_query_the_due_index(template: dict[str, Any]) -> None:
+    (statement,) = _statements(template["Resources"]["DailyRunFunction"])
+    assert statement["Action"] == "dynamodb:Query"
+    assert statement["Resource"] == {"Fn::Sub": "${Table.Arn}/index/due"}
+
+
+def test_letters_bucket_is_private_encrypted_and_tls_only(template: dict[str, Any]) -> None:
+    props = template["Resources"]["LettersBucket"]["Properties"]
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert props["VersioningConfiguration"]["Status"] == "Enabled"
+    (statement,) = template["Resources"]["LettersBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny" and statement["Condition"]["Bool"]["aws:SecureTransport"] == "false"
+
+
+def test_layer_is_built_by_makefile_for_arm64(template: dict[str, Any]) -> None:
+    layer = template["Resources"]["CoreLayer"]
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    makefile = (TEMPLATE.parent / layer["Properties"]["ContentUri"] / "Makefile").read_text()
+    assert "build-CoreLayer:" in makefile and "manylinux2014_aarch64" in makefile
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_layer_makefile_finds_the_repository_from_a_scratch_directory(tmp_path: Path) -> None:
+    # SAM runs `make -f <layers/relance/Makefile> build-CoreLayer` in a scratch copy.
+    makefile = TEMPLATE.parent / "layers" / "relance" / "Makefile"
+    artifacts = tmp_path / "artifacts"
+    dry_run = subprocess.run(
+        ["make", "-n", "-f", str(makefile), "build-CoreLayer", f"ARTIFACTS_DIR={artifacts}"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    root = TEMPLATE.parent
+    assert f'cp -R "{root}/policies" "{artifacts}/policies"' in dry_run
+    assert f'cp -R "{root}/letter_templates" "{artifacts}/letter_templates"' in dry_run
+    assert f'--target "{artifacts}/python"' in dry_run and "--only-binary=:all:" in dry_run
+
+
+def test_outputs(template: dict[str, Any]) -> None:
+    assert {"TableName", "WorkQueueUrl", "LettersBucketName", "TaskTopicArn"} <= set(template["Outputs"])
+
+
+def test_sam_translation_has_the_expected_resources(translated: dict[str, Any]) -> None:
+    types = {resource["Type"] for resource in translated["Resources"].values()}
+    assert {
+        "AWS::Lambda::Function",
+        "AWS::Lambda::LayerVersion",
+        "AWS::Scheduler::Schedule",
+        "AWS::Lambda::EventSourceMapping",
+        "AWS::SNS::Subscription",
+        "AWS::IAM::Role",
+    } <= types
+    assert not any(t.startswith("AWS::Serverless::") for t in types)
+
+
+def test_cfn_lint_on_the_translation_finds_no_errors() -> None:
+    findings = lint(TEMPLATE)
+    assert [str(f) for f in findings if f.is_error] == []
+
+
+def test_cfn_lint_catches_errors_hidden_in_serverless_resources(tmp_path: Path) -> None:
+    broken = TEMPLATE.read_text().replace("Runtime: python3.13", "Runtime: python3.99", 1)
+    broken = broken.replace("!GetAtt Table.Arn", "!GetAtt Table.Nope", 1)
+    path = tmp_path / "template.yaml"
+    path.write_text(broken)
+    rules = {f.rule for f in lint(path) if f.is_error}
+    assert translate_main(["--lint", str(path)]) == 2
+    assert "E3030" in rules  # python3.99
+    assert rules & {"E1010", "E1019", "E6101"}  # Table.Nope
