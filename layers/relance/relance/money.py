@@ -27,7 +27,7 @@ def parse_amount(value: object, where: str | None = None, *, allow_zero: bool = 
     Raises ValidationError naming ``where`` when the value is not a plain decimal with at most two places,
     is negative (unless allowed), zero (unless allowed) or absurdly large.
     """
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise ValidationError(f"amount {value!r} must be a decimal string such as \"1800.00\", not a float",
                               where)
     if isinstance(value, Decimal):

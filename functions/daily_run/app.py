@@ -1,0 +1,38 @@
+"""Scheduled every morning (08:00 Europe/Paris): enqueue one message per customer with something due."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from relance import runtime
+from relance.errors import RelanceError
+from relance.planner import plan, run_date_from_event
+from relance.settings import Settings
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    try:
+        run_date = run_date_from_event(event)
+    except RelanceError as exc:
+        # A malformed event must not run some other day: refuse it loudly, do not retry.
+        logger.error("scheduled event rejected", extra={"reason": str(exc)})
+        metrics.add_metric(name="RejectedEvents", unit=MetricUnit.Count, value=1)
+        return {"status": "rejected", "reason": str(exc)}
+    settings = Settings.from_env()
+    result = plan(runtime.store(settings), runtime.client("sqs"), settings.need("queue_url"), run_date)
+    metrics.add_metric(name="DueInvoices", unit=MetricUnit.Count, value=result.due_invoices)
+    metrics.add_metric(name="CustomersQueued", unit=MetricUnit.Count, value=result.messages)
+    metrics.add_metric(name="DailyRunCompleted", unit=MetricUnit.Count, value=1)
+    logger.info("daily run planned", extra={"run_date": run_date.isoformat(), "due_invoices": result.due_invoices,
+                                            "customers": result.customers})
+    return {"status": "ok", "run_date": run_date.isoformat(), "due_invoices": result.due_invoices,
+            "customers": result.customers}

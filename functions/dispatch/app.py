@@ -1,0 +1,70 @@
+"""SQS consumer: one message per customer and day; sends what is due, exactly once (partial batch failures)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from relance import runtime
+from relance.dispatch import DispatchReport
+from relance.errors import ValidationError
+from relance.settings import Settings
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def parse_body(record: SQSRecord) -> tuple[str, dt.date]:
+    try:
+        body = json.loads(record.body)
+        return str(body["customer"]), dt.date.fromisoformat(body["run_date"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValidationError(f"malformed work message ({exc!r})", f"SQS message {record.message_id}") from None
+
+
+@tracer.capture_method
+def handle_record(record: SQSRecord) -> None:
+    try:
+        customer, run_date = parse_body(record)
+    except ValidationError as exc:
+        # Retrying cannot fix it: log it (the message stays in the DLQ history) and do not fail the batch.
+        logger.error("work message rejected", extra={"reason": str(exc)})
+        metrics.add_metric(name="RejectedMessages", unit=MetricUnit.Count, value=1)
+        return
+    settings = Settings.from_env()
+    report = runtime.dispatcher(settings).dispatch_customer(customer, run_date)
+    _count(report)
+
+
+def _count(report: DispatchReport) -> None:
+    for sent in report.sent:
+        for channel in sent["channels"]:
+            metrics.add_metric(name="MessagesSent", unit=MetricUnit.Count, value=1)
+            logger.info("sent", extra={"step": sent["step"], "channel": channel,
+                                       "invoices": len(sent["invoices"])})
+    if report.quarantined:
+        metrics.add_metric(name="QuarantinedRecords", unit=MetricUnit.Count, value=len(report.quarantined))
+        for q in report.quarantined:
+            logger.warning("quarantined", extra={"record_kind": q["kind"], "record_id": q["id"],
+                                                 "reason": q["reason"]})
+    if report.flagged:
+        metrics.add_metric(name="FlaggedClaims", unit=MetricUnit.Count, value=len(report.flagged))
+    if report.failures:
+        metrics.add_metric(name="SendFailures", unit=MetricUnit.Count, value=len(report.failures))
+    if report.escalations:
+        metrics.add_metric(name="EscalationsStarted", unit=MetricUnit.Count, value=len(report.escalations))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=handle_record, processor=processor,
+                                    context=context)

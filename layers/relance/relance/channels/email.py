@@ -1,0 +1,84 @@
+"""Email through SES v2 as raw MIME: text and HTML, the letter as PDF, tracking headers and tags."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from relance.channels.base import ChannelRefused, OutgoingMessage, Receipt
+
+_REFUSALS = {"MessageRejected", "MailFromDomainNotVerifiedException", "AccountSuspendedException",
+             "SendingPausedException", "BadRequestException"}
+_TAG = re.compile(r"[^A-Za-z0-9_\-]")
+
+
+def one_line(value: str, limit: int = 250) -> str:
+    """Header-safe text: CR, LF and other control characters (header injection) become spaces."""
+    return re.sub(r"[\x00-\x1f\x7f]+", " ", value).strip()[:limit]
+
+
+@dataclass
+class SesEmailChannel:
+    ses: Any                      # boto3 sesv2 client
+    sender: str
+    sender_name: str
+    reply_to: str
+    configuration_set: str | None = None
+    name: str = "email"
+
+    def available(self, message: OutgoingMessage) -> bool:
+        return bool(message.email)
+
+    def build(self, message: OutgoingMessage) -> EmailMessage:
+        mime = EmailMessage()
+        mime["From"] = Address(display_name=one_line(self.sender_name, 100), addr_spec=self.sender)
+        mime["To"] = Address(display_name=one_line(message.customer_name, 100), addr_spec=message.email or "")
+        mime["Reply-To"] = self.reply_to
+        mime["Subject"] = one_line(message.subject)
+        mime["Date"] = format_datetime(_noon(message))
+        mime["Message-ID"] = make_msgid(domain=self.sender.rsplit("@", 1)[-1])
+        mime["X-Relance-Step"] = one_line(message.step, 64)
+        mime["X-Relance-Invoices"] = one_line(",".join(message.invoice_ids), 900)
+        mime["X-Relance-Customer"] = one_line(message.customer_id, 64)
+        mime.set_content(message.text or "", charset="utf-8")
+        if message.html:
+            mime.add_alternative(message.html, subtype="html", charset="utf-8")
+        if message.pdf:
+            mime.add_attachment(message.pdf, maintype="application", subtype="pdf",
+                                filename=f"{message.step}-{'-'.join(message.invoice_ids)[:80]}.pdf")
+        for filename, content in message.attachments:
+            mime.add_attachment(content, maintype="application", subtype="pdf", filename=filename)
+        return mime
+
+    def send(self, message: OutgoingMessage) -> Receipt:
+        mime = self.build(message)
+        request: dict[str, Any] = {
+            "FromEmailAddress": self.sender,
+            "Destination": {"ToAddresses": [message.email]},
+            "ReplyToAddresses": [self.reply_to],
+            "Content": {"Raw": {"Data": mime.as_bytes()}},
+            "EmailTags": [{"Name": "step", "Value": _TAG.sub("_", message.step)[:256]},
+                          {"Name": "customer", "Value": _TAG.sub("_", message.customer_id)[:256]}],
+        }
+        if self.configuration_set:
+            request["ConfigurationSetName"] = self.configuration_set
+        try:
+            resp = self.ses.send_email(**request)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in _REFUSALS:
+                raise ChannelRefused(f"email refused: {exc.response['Error']['Code']}") from exc
+            raise
+        return Receipt("email", message.email or "", resp["MessageId"])
+
+
+def _noon(message: OutgoingMessage) -> Any:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.combine(message.run_date, dt.time(8, 0), tzinfo=ZoneInfo("Europe/Paris"))

@@ -1,0 +1,74 @@
+"""Letters: the PDF is kept in the letters bucket, then handed to a registered-letter provider."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from relance.channels.base import ChannelRefused, OutgoingMessage, Receipt
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._\-]")
+
+
+def safe_key_part(value: str) -> str:
+    """An S3 key segment that cannot climb out of its prefix (no '/', no '..')."""
+    cleaned = _UNSAFE.sub("_", value).strip("._") or "_"
+    return cleaned[:80]
+
+
+class LetterProvider(Protocol):
+    """Sends a stored PDF as a registered letter (postal LRAR or eIDAS electronic LRE)."""
+
+    def submit(self, bucket: str, key: str, message: OutgoingMessage) -> str:
+        """Hand the letter over; returns the provider's reference."""
+
+
+@dataclass
+class PrintQueueProvider:
+    """Default provider: a print queue in the bucket (``print-queue/``) that the team posts by hand.
+
+    An online registered-letter provider plugs in by implementing ``submit`` (see LetterProvider).
+    """
+
+    s3: Any
+
+    def submit(self, bucket: str, key: str, message: OutgoingMessage) -> str:
+        entry_key = "print-queue/" + key.removeprefix("letters/").removesuffix(".pdf") + ".json"
+        self.s3.put_object(Bucket=bucket, Key=entry_key, ContentType="application/json",
+                           ServerSideEncryption="AES256",
+                           Body=json.dumps({"pdf": key, "customer": message.customer_id,
+                                            "recipient": message.customer_name, "address": message.address,
+                                            "step": message.step, "invoices": list(message.invoice_ids),
+                                            "registered": True}).encode())
+        return entry_key
+
+
+@dataclass
+class LetterChannel:
+    s3: Any
+    bucket: str
+    provider: LetterProvider
+    name: str = "letter"
+
+    def available(self, message: OutgoingMessage) -> bool:
+        return bool(message.address)
+
+    def key_for(self, message: OutgoingMessage) -> str:
+        invoices = safe_key_part("-".join(message.invoice_ids))
+        return (f"letters/{message.run_date.isoformat()}/{safe_key_part(message.customer_id)}/"
+                f"{safe_key_part(message.step)}-{invoices}.pdf")
+
+    def send(self, message: OutgoingMessage) -> Receipt:
+        if not message.pdf:
+            raise ChannelRefused(f"no PDF rendered for step {message.step}")
+        if not message.address:
+            raise ChannelRefused(f"no postal address for customer {message.customer_id}")
+        key = self.key_for(message)
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=message.pdf, ContentType="application/pdf",
+                           ServerSideEncryption="AES256",
+                           Metadata={"customer": safe_key_part(message.customer_id), "step": message.step,
+                                     "invoices": safe_key_part(",".join(message.invoice_ids))})
+        reference = self.provider.submit(self.bucket, key, message)
+        return Receipt("letter", message.address, reference, {"key": key})

@@ -1,0 +1,412 @@
+"""The heart of the daily run: for one customer and one day, send what is due, exactly once.
+
+For each customer message the dispatcher loads the customer and its open invoices, evaluates the policy,
+groups the invoices due for the same step into one message, claims each invoice-step with a conditional
+write, renders, sends, and records the sends with the new next action in one transaction.
+
+Exactly-once rests on the claim: a step is claimed before it is sent and marked ``sent`` in the same
+transaction that records it. A claim found still ``claimed`` on a later day means the process died
+between the two; that step is never sent again: it is flagged for a person, and the ladder carries on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from relance import faults
+from relance.channels import Channel, ChannelRefused, OutgoingMessage, Receipt
+from relance.errors import RateMissingError, RelanceError
+from relance.ledger import Ledger, customer_context, engine_state, invoice_amount, invoice_due, next_action
+from relance.models import Customer, Invoice, parse_record
+from relance.money import ZERO
+from relance.policy import DueStep, Policy, evaluate
+from relance.rendering import Rendered, render
+from relance.rendering.context import CompanyInfo, ContactEntry, InvoiceLine, MessageContext
+from relance.store import ConflictError, InvoiceRecord, SentStep, Store, invoice_from_item
+
+# A claim younger than this, from today's run, belongs to a dispatcher still at work (SQS redelivery).
+CLAIM_LEASE_SECONDS = 15 * 60
+# After this many refused sends of one step, a person is asked to look at the contact data.
+MAX_SEND_FAILURES = 3
+FORMAL_NOTICE_DEADLINE_DAYS = 8
+
+
+@dataclass
+class DispatchReport:
+    """What one customer's dispatch did; handlers turn it into metrics and logs."""
+
+    customer: str
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    flagged: list[dict[str, Any]] = field(default_factory=list)
+    quarantined: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    escalations: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Dispatcher:
+    store: Store
+    ledger: Ledger
+    channels: Mapping[str, Channel]
+    company: CompanyInfo
+    start_escalation: Callable[[dict[str, Any]], str] | None = None
+    renderer: Callable[[str, Sequence[str], MessageContext], Rendered] = render
+    attachments: Callable[[str], bytes | None] | None = None   # S3 key -> original invoice PDF
+
+    # ---- entry point -----------------------------------------------------------------------------
+    def dispatch_customer(self, customer_id: str, run_date: dt.date) -> DispatchReport:
+        report = DispatchReport(customer_id)
+        profile, open_ids = self.store.customer_collection(customer_id)
+        items = self.store.get_invoice_items(open_ids)
+        customer, policy, reason = self._customer_and_policy(customer_id, profile)
+        if customer is None or policy is None:
+            self._quarantine("customer", customer_id, reason or "unusable", run_date, profile, report)
+            for iid in open_ids:
+                self._quarantine_invoice(iid, f"its customer {customer_id} is quarantined: {reason}",
+                                         run_date, items.get(iid), report)
+            return report
+
+        records = [r for iid in open_ids if (r := self._valid_record(iid, items.get(iid), run_date, report))]
+        ctx = customer_context(customer, records, run_date)
+        groups: dict[str, list[tuple[InvoiceRecord, DueStep]]] = defaultdict(list)
+        for record in records:
+            if record.next_action is None or record.next_action > run_date:
+                continue
+            decision = evaluate(policy, engine_state(record, run_date), ctx, run_date)
+            if decision.due:
+                groups[decision.due[0].step.id].append((record, decision.due[0]))
+            elif decision.next_action != record.next_action:
+                self._reschedule(record, policy, customer, run_date, decision.paused or decision.stopped)
+        order = {step.id: i for i, step in enumerate(policy.steps)}
+        for step_id in sorted(groups, key=order.__getitem__):
+            self._send_group(customer, policy, groups[step_id], records, run_date, report)
+        return report
+
+    # ---- validation and quarantine ---------------------------------------------------------------
+    def _customer_and_policy(self, customer_id: str, profile: Mapping[str, Any] | None
+                             ) -> tuple[Customer | None, Policy | None, str | None]:
+        if profile is None:
+            return None, None, f"customer {customer_id} does not exist"
+        try:
+            customer = parse_record(Customer, dict(profile), f"customer {customer_id}")
+            policy = self.ledger.policy_for(customer)
+        except RelanceError as exc:
+            return None, None, str(exc)
+        if not customer.reachable:
+            return None, None, f"customer {customer_id} has no usable contact (email, phone or address)"
+        return customer, policy, None
+
+    def _valid_record(self, invoice_id: str, item: Mapping[str, Any] | None, run_date: dt.date,
+                      report: DispatchReport) -> InvoiceRecord | None:
+        if item is None:
+            return None      # the pointer outlived its invoice: nothing to chase
+        try:
+            record = invoice_from_item(item)
+            parse_record(Invoice, dict(record.raw), f"invoice {invoice_id}")
+            if record.balance < 0:
+                raise RelanceError(f"balance {record.balance} is negative", f"invoice {invoice_id}")
+        except (RelanceError, KeyError, ValueError, TypeError, InvalidOperation) as exc:
+            reason = str(exc) if isinstance(exc, RelanceError) else f"invoice {invoice_id}: malformed ({exc!r})"
+            self._quarantine_invoice(invoice_id, reason, run_date, item, report)
+            return None
+        return record
+
+    def _quarantine_invoice(self, invoice_id: str, reason: str, run_date: dt.date,
+                            item: Mapping[str, Any] | None, report: DispatchReport) -> None:
+        self._quarantine("invoice", invoice_id, reason, run_date, item, report)
+        if item is not None:
+            self.store.take_out_of_due_index(invoice_id)
+
+    def _quarantine(self, kind: str, record_id: str, reason: str, run_date: dt.date,
+                    record: Mapping[str, Any] | None, report: DispatchReport) -> None:
+        if self.store.quarantine(kind, record_id, reason, run_date, _flat(record)):
+            report.quarantined.append({"kind": kind, "id": record_id, "reason": reason})
+
+    def _reschedule(self, record: InvoiceRecord, policy: Policy, customer: Customer, run_date: dt.date,
+                    why: str | None) -> None:
+        """Nothing to send today (paused, condition false...): move the invoice to its next action date."""
+        records = [record]
+        nxt = next_action(policy, record, customer_context(customer, records, run_date), run_date)
+        if nxt == record.next_action:
+            return
+        # A concurrent writer already recomputed it: nothing to do.
+        with contextlib.suppress(ConflictError):
+            self.store.update_invoice_state(record, changes={}, next_action=nxt)
+
+    # ---- sending ---------------------------------------------------------------------------------
+    def _send_group(self, customer: Customer, policy: Policy, members: list[tuple[InvoiceRecord, DueStep]],
+                    all_records: Sequence[InvoiceRecord], run_date: dt.date, report: DispatchReport) -> None:
+        step = members[0][1].step
+        claimed: list[tuple[InvoiceRecord, DueStep]] = []
+        for record, due in members:
+            existing = self.store.claim(record.invoice_id, step.id, run_date)
+            if existing is None:
+                claimed.append((record, due))
+            elif existing.get("status") == "claimed" and _stale(existing, run_date):
+                self._flag(customer, policy, record, step.id, run_date, existing, report)
+        if not claimed:
+            return
+        if step.action == "escalate":
+            self._escalate(customer, policy, claimed, all_records, run_date, report)
+            return
+
+        message = self._message(customer, step, [r for r, _ in claimed], run_date)
+        channels = self._channels_for(step.channels, message)
+        receipts: list[Receipt] = []
+        refusals: list[str] = []
+        try:
+            for channel in channels:
+                try:
+                    receipts.append(channel.send(message))
+                except ChannelRefused as exc:
+                    refusals.append(f"{channel.name}: {exc}")
+        except Exception:
+            # Unknown outcome for the channel that raised (throttling, network): keep the claims of the
+            # sends that went out; release only when nothing was sent, so the SQS retry can send.
+            if not receipts:
+                for record, _ in claimed:
+                    self.store.release_claim(record.invoice_id, step.id)
+                raise
+            refusals.append("a channel failed with an unexpected error")
+        faults.maybe_fail("after_send")
+        if not receipts:
+            for record, _ in claimed:
+                self.store.release_claim(record.invoice_id, step.id)
+                self._send_failed(customer, policy, record, step.id, run_date, refusals, report)
+            return
+        for record, _ in claimed:
+            self._record_sent(customer, policy, record, step.id, run_date, receipts, message, refusals)
+        faults.maybe_fail("after_record")
+        report.sent.append({"step": step.id, "invoices": [r.invoice_id for r, _ in claimed],
+                            "channels": [r.channel for r in receipts]})
+
+    def _channels_for(self, wanted: Sequence[str], message: OutgoingMessage) -> list[Channel]:
+        """The step's channels that can reach the customer; email falls back to a letter, then a task."""
+        chosen: list[Channel] = []
+        for name in wanted:
+            channel = self.channels[name]
+            if channel.available(message):
+                chosen.append(channel)
+            elif name == "email" and "letter" not in wanted and self.channels["letter"].available(message):
+                chosen.append(self.channels["letter"])
+        if not chosen or (all(c.name == "task" for c in chosen) and "task" not in wanted):
+            chosen.append(self.channels["task"])
+        seen: set[str] = set()
+        return [c for c in chosen if not (c.name in seen or seen.add(c.name))]
+
+    def _message(self, customer: Customer, step: Any, records: Sequence[InvoiceRecord],
+                 run_date: dt.date) -> OutgoingMessage:
+        ctx = self.context(customer, step.id, records, run_date)
+        needs_pdf = tuple(step.channels) + (("letter",) if not customer.email or customer.email_bounced else ())
+        rendered = self.renderer(step.template, needs_pdf, ctx)
+        extra = []
+        if self.attachments:
+            for record in records:
+                if record.attachment_key and (content := self.attachments(record.attachment_key)):
+                    extra.append((f"facture-{record.invoice_id}.pdf", content))
+        return OutgoingMessage(
+            step=step.id, customer_id=customer.id, customer_name=customer.name,
+            invoice_ids=tuple(r.invoice_id for r in records), run_date=run_date,
+            subject=rendered.subject, text=rendered.text, html=rendered.html, sms=rendered.sms,
+            task=rendered.task, pdf=rendered.pdf,
+            email=None if customer.email_bounced else customer.email, phone=customer.phone,
+            address=customer.address, attachments=tuple(extra))
+
+    def context(self, customer: Customer, step_id: str, records: Sequence[InvoiceRecord],
+                run_date: dt.date, extra: Mapping[str, Any] | None = None) -> MessageContext:
+        """The letter's facts: amounts, balances and penalties computed by the law core on ``run_date``."""
+        lines = []
+        notes: dict[str, Any] = dict(extra or {})
+        for record in records:
+            line, missing = invoice_line(customer, record, run_date, step_id)
+            lines.append(line)
+            if missing:
+                notes["penalties_unavailable"] = missing
+        history = sorted({ContactEntry(s.date, s.step, ch) for r in records for s in r.sent for ch in s.channels
+                          if not s.flagged}, key=lambda c: (c.date, c.step, c.channel))
+        deadline = run_date + dt.timedelta(days=FORMAL_NOTICE_DEADLINE_DAYS)
+        return MessageContext(
+            company=self.company, customer_name=customer.name, customer_kind=customer.kind,
+            customer_address=customer.address, language=customer.language, step=step_id,
+            letter_date=run_date, invoices=tuple(lines),
+            reference=" ".join(r.invoice_id for r in records), deadline=deadline,
+            history=tuple(history), extra=notes)
+
+    # ---- recording -------------------------------------------------------------------------------
+    def _record_sent(self, customer: Customer, policy: Policy, record: InvoiceRecord, step_id: str,
+                     run_date: dt.date, receipts: Sequence[Receipt], message: OutgoingMessage,
+                     refusals: Sequence[str]) -> None:
+        events = [(run_date, "sent", {"step": step_id, "channel": r.channel, "to": r.to,
+                                      "message_id": r.message_id, "subject": message.subject,
+                                      "invoices": list(message.invoice_ids), **r.extra}) for r in receipts]
+        events += [(run_date, "send_refused", {"step": step_id, "reason": why}) for why in refusals]
+        sent = SentStep(step_id, run_date, tuple(r.channel for r in receipts))
+        self._write_with_retry(customer, policy, record, run_date, sent, events, "sent")
+
+    def _flag(self, customer: Customer, policy: Policy, record: InvoiceRecord, step_id: str,
+              run_date: dt.date, claim: Mapping[str, Any], report: DispatchReport) -> None:
+        """A claim without its record: the send may have gone out. Never resend; ask a person."""
+        reason = (f"step {step_id} was claimed on {claim.get('run_date')} but its send was never recorded: "
+                  "check whether the customer received it")
+        self._write_with_retry(customer, policy, record, run_date, SentStep(step_id, run_date, (), True),
+                               [(run_date, "flagged", {"step": step_id, "reason": reason})], "flagged")
+        self._notify_team(customer, "flagged_claim", [record], run_date, {"flag_reason": reason,
+                                                                          "flag_step": step_id})
+        report.flagged.append({"invoice": record.invoice_id, "step": step_id, "reason": reason})
+
+    def _send_failed(self, customer: Customer, policy: Policy, record: InvoiceRecord, step_id: str,
+                     run_date: dt.date, refusals: Sequence[str], report: DispatchReport) -> None:
+        failures = record.send_failures + 1
+        events = [(run_date, "send_refused", {"step": step_id, "reason": "; ".join(refusals),
+                                              "attempt": failures})]
+        report.failures.append({"invoice": record.invoice_id, "step": step_id, "reasons": list(refusals)})
+        if failures >= MAX_SEND_FAILURES:
+            reason = f"step {step_id} refused {failures} times: {'; '.join(refusals)}"
+            self.store.claim(record.invoice_id, step_id, run_date)
+            self._write_with_retry(customer, policy, record, run_date, SentStep(step_id, run_date, (), True),
+                                   [*events, (run_date, "flagged", {"step": step_id, "reason": reason})],
+                                   "flagged", changes={"send_failures": 0})
+            self._notify_team(customer, "flagged_claim", [record], run_date,
+                              {"flag_reason": reason, "flag_step": step_id})
+            report.flagged.append({"invoice": record.invoice_id, "step": step_id, "reason": reason})
+            return
+        # Keep the invoice due: the next run tries again.
+        self.store.update_invoice_state(record, changes={"send_failures": failures},
+                                        next_action=run_date + dt.timedelta(days=1), events=events)
+
+    def _write_with_retry(self, customer: Customer, policy: Policy, record: InvoiceRecord, run_date: dt.date,
+                          sent: SentStep, events: list[tuple[dt.date, str, dict[str, Any]]], claim_status: str,
+                          changes: Mapping[str, Any] | None = None) -> None:
+        """Record a step with the invoice's new next action and settle its claim, in one transaction.
+
+        A concurrent change (a payment recorded meanwhile) makes the write fail on the version check; we
+        re-read and record again: the send happened and must not be lost.
+        """
+        current = record
+        for _ in range(5):
+            updated = _with(current, sent=(*current.sent, sent))
+            nxt = next_action(policy, updated, customer_context(customer, [updated], run_date), run_date)
+            if nxt == run_date:
+                nxt = run_date + dt.timedelta(days=1)
+            try:
+                self.store.update_invoice_state(
+                    current, changes={"sent": updated.sent, **(changes or {})}, next_action=nxt, events=events,
+                    extra_items=[self.store.claim_settled_item(current.invoice_id, sent.step, claim_status)])
+                return
+            except ConflictError:
+                fresh = self.store.get_invoice(current.invoice_id)
+                if fresh is None:
+                    raise
+                current = fresh
+        raise RelanceError(f"could not record step {sent.step}", f"invoice {record.invoice_id}")
+
+    # ---- escalation and team tasks ---------------------------------------------------------------
+    def _escalate(self, customer: Customer, policy: Policy, claimed: list[tuple[InvoiceRecord, DueStep]],
+                  all_records: Sequence[InvoiceRecord], run_date: dt.date, report: DispatchReport) -> None:
+        step = claimed[0][1].step
+        invoice_ids = sorted(r.invoice_id for r, _ in claimed)
+        case_balance = sum((r.balance for r, _ in claimed), ZERO)
+        partner = claimed[0][1].partner
+        case_id = case_id_for(customer.id, step.id, invoice_ids)
+        case = {"case_id": case_id, "customer": customer.id, "invoices": invoice_ids, "step": step.id,
+                "partner": partner, "run_date": run_date.isoformat(), "approval": bool(step.approval),
+                "case_balance": str(case_balance)}
+        if self.start_escalation is None:
+            raise RelanceError("no state machine is configured for escalations (STATE_MACHINE_ARN)",
+                               f"customer {customer.id}")
+        execution = self.start_escalation(case)
+        for record, _ in claimed:
+            self._write_with_retry(customer, policy, record, run_date, SentStep(step.id, run_date, ("escalate",)),
+                                   [(run_date, "escalation_started", {"step": step.id, "case_id": case_id,
+                                                                      "partner": partner,
+                                                                      "execution": execution})], "sent")
+        report.escalations.append({**case, "execution": execution})
+
+    def _notify_team(self, customer: Customer, template: str, records: Sequence[InvoiceRecord],
+                     run_date: dt.date, extra: Mapping[str, Any]) -> None:
+        ctx = self.context(customer, template, records, run_date, extra)
+        rendered = self.renderer(template, ("task",), ctx)
+        self.channels["task"].send(OutgoingMessage(
+            step=template, customer_id=customer.id, customer_name=customer.name,
+            invoice_ids=tuple(r.invoice_id for r in records), run_date=run_date,
+            subject=rendered.subject, task=rendered.task))
+
+
+def case_id_for(customer_id: str, step_id: str, invoice_ids: Sequence[str]) -> str:
+    """A case is one customer's invoices handed off together; its id is stable, so a restart is a no-op."""
+    digest = hashlib.sha256(json.dumps([customer_id, step_id, sorted(invoice_ids)]).encode()).hexdigest()
+    return f"{customer_id[:40]}-{digest[:16]}"
+
+
+def invoice_line(customer: Customer, record: InvoiceRecord, on: dt.date, step_id: str
+                 ) -> tuple[InvoiceLine, str | None]:
+    """One invoice as a letter shows it, with penalties computed by the law core on ``on``.
+
+    A semester missing from the rate table leaves penalties at zero and returns the reason, so the letter
+    goes out without a guessed figure and the team is told to update the table.
+    """
+    from relance.law.penalties import compute
+
+    due = invoice_due(record)
+    amount = invoice_amount(record)
+    paid = amount - record.balance
+    days_late = max((on - due).days, 0)
+    notice = next((s.date for s in record.sent if not s.flagged and "letter" in s.channels), None)
+    if notice is None and step_id == "formal_notice":
+        notice = on
+    # A contractual rate only exists between professionals (L441-10); consumers and public buyers have theirs.
+    contract_rate = record.raw.get("contract_rate") if customer.kind == "b2b" else None
+    try:
+        statement = compute(amount, due, on, customer.kind,
+                            rate=Decimal(str(contract_rate)) if contract_rate is not None else None,
+                            notice=notice, payments=tuple(record.payments))
+    except RateMissingError as exc:
+        return InvoiceLine(number=record.invoice_id, issued=dt.date.fromisoformat(str(record.raw["issued"])),
+                           due=due, amount=amount, paid=paid, balance=record.balance,
+                           days_late=days_late), str(exc)
+    indemnity = statement.indemnity if days_late > 0 else ZERO
+    penalties = max(statement.total - record.balance - indemnity, ZERO)
+    rate = statement.periods[-1].annual_rate if statement.periods else None
+    return InvoiceLine(number=record.invoice_id, issued=dt.date.fromisoformat(str(record.raw["issued"])),
+                       due=due, amount=amount, paid=paid, balance=record.balance, days_late=days_late,
+                       penalties=penalties, indemnity=indemnity, rate=rate), None
+
+
+def _stale(claim: Mapping[str, Any], run_date: dt.date) -> bool:
+    """A claim is abandoned when it comes from an earlier run, or has outlived the lease today."""
+    claimed_on = claim.get("run_date")
+    if claimed_on and dt.date.fromisoformat(str(claimed_on)) < run_date:
+        return True
+    return time.time() - int(claim.get("claimed_at", 0)) > CLAIM_LEASE_SECONDS
+
+
+def _with(record: InvoiceRecord, **changes: Any) -> InvoiceRecord:
+    from dataclasses import replace
+
+    return replace(record, **changes)
+
+
+def _flat(record: Mapping[str, Any] | None) -> dict[str, str]:
+    if not record:
+        return {}
+    data = record.get("data", record)
+    return {k: str(v)[:500] for k, v in (data.items() if isinstance(data, Mapping) else [])}
+
+
+def is_throttling(exc: BaseException) -> bool:
+    return isinstance(exc, ClientError) and exc.response["Error"]["Code"] in {
+        "Throttling", "ThrottlingException", "TooManyRequestsException", "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded"}
+
+

@@ -1,0 +1,77 @@
+"""The daily run's planning: which customers have something due today, one queue message each."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from relance.errors import ValidationError
+from relance.store import Store
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def run_date_from_event(event: Any) -> dt.date:
+    """The run date is the scheduled time of the event, in Europe/Paris, never the wall clock.
+
+    Accepts EventBridge scheduled events and EventBridge Scheduler payloads (``time`` in ISO 8601 with a
+    zone). Replaying an event replays that day.
+    """
+    if not isinstance(event, dict) or not isinstance(event.get("time"), str):
+        raise ValidationError("the scheduled event has no 'time' field (ISO 8601, e.g. 2026-04-16T06:00:00Z)",
+                              "scheduled event")
+    text = event["time"].strip()
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(f"'time' {text!r} is not an ISO 8601 date and time", "scheduled event") from None
+    if moment.tzinfo is None:
+        raise ValidationError(f"'time' {text!r} has no time zone; expected UTC ('Z') or an offset",
+                              "scheduled event")
+    return moment.astimezone(PARIS).date()
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    run_date: dt.date
+    due_invoices: int
+    customers: int
+    messages: int
+
+
+def plan(store: Store, sqs: Any, queue_url: str, run_date: dt.date) -> PlanResult:
+    """Read the due index up to ``run_date`` and enqueue one message per customer.
+
+    Memory holds one set of customer ids; the index holds only invoices with a next action, so a run
+    reads nothing for invoices that are not due.
+    """
+    customers: dict[str, int] = {}
+    due = 0
+    for customer, _invoice in store.due_entries(run_date):
+        due += 1
+        customers[customer] = customers.get(customer, 0) + 1
+    messages = 0
+    batch: list[dict[str, str]] = []
+    for customer in customers:
+        batch.append({"Id": str(len(batch)),
+                      "MessageBody": json.dumps({"customer": customer, "run_date": run_date.isoformat()})})
+        if len(batch) == 10:
+            messages += _send_batch(sqs, queue_url, batch)
+            batch = []
+    if batch:
+        messages += _send_batch(sqs, queue_url, batch)
+    return PlanResult(run_date, due, len(customers), messages)
+
+
+def _send_batch(sqs: Any, queue_url: str, batch: list[dict[str, str]]) -> int:
+    pending = batch
+    for _ in range(5):
+        resp = sqs.send_message_batch(QueueUrl=queue_url, Entries=pending)
+        failed = {f["Id"] for f in resp.get("Failed", [])}
+        pending = [e for e in pending if e["Id"] in failed]
+        if not pending:
+            return len(batch)
+    raise RuntimeError(f"SQS refused {len(pending)} messages after retries")

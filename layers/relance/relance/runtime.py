@@ -1,0 +1,99 @@
+"""Wiring: builds the store, ledger, channels and dispatcher from the function's settings.
+
+Handlers call these factories at invocation time; boto3 clients are cached per (service, endpoint) in the
+process, as a warm Lambda would keep them.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from relance.channels import LetterChannel, PrintQueueProvider, SesEmailChannel, SnsSmsChannel, SnsTaskChannel
+from relance.dispatch import Dispatcher
+from relance.ledger import Ledger
+from relance.paths import policies_dir
+from relance.policy import load_policies
+from relance.policy.model import Policy
+from relance.rendering.context import CompanyInfo
+from relance.settings import Settings
+from relance.store import Store
+
+# Standard retry mode with more attempts: throttling (SES rate, DynamoDB bursts) backs off and retries.
+_BOTO_CONFIG = Config(retries={"max_attempts": 8, "mode": "adaptive"})
+
+
+def client(service: str) -> Any:
+    return _client(service, os.environ.get("AWS_ENDPOINT_URL", ""), os.environ.get("AWS_DEFAULT_REGION", ""))
+
+
+@functools.lru_cache(maxsize=64)
+def _client(service: str, endpoint: str, region: str) -> Any:
+    return boto3.client(service, region_name=region or None, endpoint_url=endpoint or None, config=_BOTO_CONFIG)
+
+
+def reset_clients() -> None:
+    """Forget cached clients (a new embedded AWS was started in this process)."""
+    _client.cache_clear()
+
+
+@functools.lru_cache(maxsize=8)
+def _policies(directory: str) -> dict[str, Policy]:
+    return load_policies(Path(directory))
+
+
+def policies() -> dict[str, Policy]:
+    return _policies(str(policies_dir()))
+
+
+def store(settings: Settings) -> Store:
+    return Store(client("dynamodb"), settings.table_name, settings.due_shards)
+
+
+def ledger(settings: Settings) -> Ledger:
+    return Ledger(store(settings), policies(), settings.default_policy)
+
+
+def company(settings: Settings) -> CompanyInfo:
+    return CompanyInfo(name=settings.company_name, siren=settings.company_siren,
+                       address=settings.company_address, email=settings.sender_email,
+                       reply_to=settings.reply_to_email, phone=None, iban=settings.company_iban,
+                       bic=settings.company_bic, team_email=settings.team_email)
+
+
+def dispatcher(settings: Settings) -> Dispatcher:
+    s3 = client("s3")
+    sns = client("sns")
+    channels = {
+        "email": SesEmailChannel(client("sesv2"), settings.sender_email, settings.company_name,
+                                 settings.reply_to_email, settings.ses_configuration_set or None),
+        "sms": SnsSmsChannel(sns, settings.sms_sender_id),
+        "task": SnsTaskChannel(sns, settings.task_topic_arn),
+        "letter": LetterChannel(s3, settings.letters_bucket, PrintQueueProvider(s3)),
+    }
+
+    def start_escalation(case: dict[str, Any]) -> str:
+        sfn = client("stepfunctions")
+        name = case["case_id"][:80]
+        try:
+            resp = sfn.start_execution(stateMachineArn=settings.state_machine_arn, name=name,
+                                       input=json.dumps(case))
+            return str(resp["executionArn"])
+        except sfn.exceptions.ExecutionAlreadyExists:
+            return f"{settings.state_machine_arn.replace(':stateMachine:', ':execution:')}:{name}"
+
+    def attachment(key: str) -> bytes | None:
+        try:
+            return bytes(s3.get_object(Bucket=settings.letters_bucket, Key=key)["Body"].read())
+        except s3.exceptions.NoSuchKey:
+            return None
+
+    return Dispatcher(store(settings), ledger(settings), channels, company(settings),
+                      start_escalation=start_escalation if settings.state_machine_arn else None,
+                      attachments=attachment)

@@ -1,0 +1,1 @@
+"""Season simulation: replay days through the real handlers on the embedded AWS."""

@@ -1,0 +1,215 @@
+"""Drives days through the real handlers on the embedded AWS, and reads back what AWS received.
+
+A day is: the scheduled event reaches ``DailyRunFunction`` (twice when a duplicate is simulated), then the
+work queue is drained into ``DispatchFunction`` as SQS would deliver it (batches of up to 10 records,
+partial batch failures redelivered, then the dead-letter queue). What went out is then read from the
+embedded SES, SNS and S3, never from the handlers' own account of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import Message
+from typing import Any
+
+from relance import runtime
+from relance.ledger import Ledger
+from relance.settings import Settings
+from relance.store import Store
+
+DISPATCH = "DispatchFunction"
+DAILY_RUN = "DailyRunFunction"
+
+
+def scheduler_event(day: dt.date) -> dict[str, Any]:
+    """The payload the 08:00 Europe/Paris schedule delivers (08:00 Paris expressed in UTC)."""
+    from zoneinfo import ZoneInfo
+
+    moment = dt.datetime.combine(day, dt.time(8, 0), tzinfo=ZoneInfo("Europe/Paris")).astimezone(dt.UTC)
+    return {"version": "0", "id": f"sim-{day.isoformat()}", "detail-type": "Scheduled Event",
+            "source": "aws.scheduler", "account": "123456789012",
+            "time": moment.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": "eu-west-3",
+            "resources": ["arn:aws:scheduler:eu-west-3:123456789012:schedule/default/relance-daily"],
+            "detail": {}}
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One thing AWS received for a customer: an email, an SMS, a task or a letter."""
+
+    channel: str
+    customer: str
+    invoices: tuple[str, ...]
+    step: str
+    to: str
+    subject: str
+    content: bytes = b""           # raw .eml for email, the PDF for letters
+    attachments: tuple[tuple[str, bytes], ...] = ()
+    body: str = ""
+
+
+@dataclass
+class SeasonDriver:
+    """Runs days on an embedded AWS (``relance.local.EmbeddedAws``) through the deployed handlers."""
+
+    aws: Any
+    _ses_seen: int = 0
+    _sms_seen: set[str] = field(default_factory=set)
+    _topic_seen: dict[str, int] = field(default_factory=dict)
+    _letters_seen: set[str] = field(default_factory=set)
+
+    @property
+    def settings(self) -> Settings:
+        return Settings.from_env(self.aws.function_env(DISPATCH))
+
+    def store(self) -> Store:
+        return runtime.store(self.settings)
+
+    def ledger(self) -> Ledger:
+        return runtime.ledger(self.settings)
+
+    # ---- running -----------------------------------------------------------------------------------
+    def run_day(self, day: dt.date, *, duplicate: bool = False) -> None:
+        event = scheduler_event(day)
+        self.aws.invoke(DAILY_RUN, event)
+        if duplicate:
+            self.aws.invoke(DAILY_RUN, event)
+        self.drain()
+
+    def drain(self, max_rounds: int = 1000) -> int:
+        """Deliver the work queue to dispatch until it is empty. Returns the number of records handled."""
+        sqs = runtime.client("sqs")
+        queue_url = self.aws.resources["WorkQueue"]
+        handled = 0
+        for _ in range(max_rounds):
+            resp = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=30,
+                                       AttributeNames=["All"])
+            messages = resp.get("Messages", [])
+            if not messages:
+                return handled
+            event = {"Records": [_sqs_record(m, queue_url) for m in messages]}
+            result = self.aws.invoke(DISPATCH, event) or {}
+            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            for m in messages:
+                if m["MessageId"] in failed:
+                    # As SQS would after the visibility timeout: make it visible again for a retry.
+                    sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"],
+                                                  VisibilityTimeout=0)
+                else:
+                    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+            handled += len(messages)
+        raise RuntimeError("the work queue did not drain")
+
+    # ---- reading what AWS received -------------------------------------------------------------------
+    def new_deliveries(self) -> list[Delivery]:
+        """Everything SES, SNS and the letters bucket received since the last call."""
+        return [*self._emails(), *self._sms(), *self._tasks(), *self._letters()]
+
+    def _emails(self) -> Iterator[Delivery]:
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.ses.models import ses_backends
+
+        sent = ses_backends[DEFAULT_ACCOUNT_ID][self.aws.region].sent_messages
+        fresh, self._ses_seen = sent[self._ses_seen:], len(sent)
+        for message in fresh:
+            raw = getattr(message, "raw_data", None)
+            if raw is None:
+                continue
+            mime = email.message_from_string(raw)
+            attachments = tuple((part.get_filename() or "attachment.pdf", part.get_payload(decode=True) or b"")
+                                for part in mime.walk() if part.get_content_type() == "application/pdf")
+            yield Delivery("email", mime.get("X-Relance-Customer", ""),
+                           tuple(filter(None, mime.get("X-Relance-Invoices", "").split(","))),
+                           mime.get("X-Relance-Step", ""), _address(mime), _subject(mime),
+                           raw.encode("utf-8"), attachments, _text_body(mime))
+
+    def _sms(self) -> Iterator[Delivery]:
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.sns.models import sns_backends
+
+        backend = sns_backends[DEFAULT_ACCOUNT_ID][self.aws.region]
+        for message_id, (phone, text) in list(backend.sms_messages.items()):
+            if message_id in self._sms_seen:
+                continue
+            self._sms_seen.add(message_id)
+            customer, step, invoices = self._sent_event_for(message_id)
+            yield Delivery("sms", customer, invoices, step, phone, "", body=text)
+
+    def _tasks(self) -> Iterator[Delivery]:
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.sns.models import sns_backends
+
+        backend = sns_backends[DEFAULT_ACCOUNT_ID][self.aws.region]
+        topic_arn = self.settings.task_topic_arn
+        notifications = backend.topics[topic_arn].sent_notifications
+        seen = self._topic_seen.get(topic_arn, 0)
+        self._topic_seen[topic_arn] = len(notifications)
+        for _id, message, subject, attributes, _group in notifications[seen:]:
+            attrs = {k: v.get("Value") or v.get("StringValue") for k, v in (attributes or {}).items()}
+            yield Delivery("task", attrs.get("customer", ""), tuple(json.loads(attrs.get("invoices") or "[]")),
+                           attrs.get("step", ""), topic_arn, subject or "", body=message)
+
+    def _letters(self) -> Iterator[Delivery]:
+        s3 = runtime.client("s3")
+        bucket = self.settings.letters_bucket
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="letters/"):
+            for obj in page.get("Contents", []):
+                key = obj["Key"]
+                if key in self._letters_seen:
+                    continue
+                self._letters_seen.add(key)
+                got = s3.get_object(Bucket=bucket, Key=key)
+                meta = got.get("Metadata", {})
+                yield Delivery("letter", meta.get("customer", ""), tuple(meta.get("invoices", "").split(",")),
+                               meta.get("step", ""), key, "", got["Body"].read())
+
+    def _sent_event_for(self, message_id: str) -> tuple[str, str, tuple[str, ...]]:
+        """The history event the dispatcher wrote for an SMS (SNS keeps only number and text)."""
+        client = runtime.client("dynamodb")
+        paginator = client.get_paginator("scan")
+        for page in paginator.paginate(
+                TableName=self.settings.table_name,
+                FilterExpression="#k = :sent AND details.message_id = :id",
+                ExpressionAttributeNames={"#k": "kind"},
+                ExpressionAttributeValues={":sent": {"S": "sent"}, ":id": {"S": message_id}}):
+            for item in page["Items"]:
+                details = item["details"]["M"]
+                invoices = tuple(v["S"] for v in details.get("invoices", {}).get("L", []))
+                invoice = item["pk"]["S"].removeprefix("INV#")
+                record = self.store().get_invoice(invoice)
+                return (record.customer_id if record else "", details["step"]["S"], invoices or (invoice,))
+        return "", "", ()
+
+
+def _sqs_record(message: dict[str, Any], queue_url: str) -> dict[str, Any]:
+    """An SQS message shaped as the Lambda event source mapping delivers it."""
+    name = queue_url.rstrip("/").rsplit("/", 1)[-1]
+    return {"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"], "attributes": message.get("Attributes", {}),
+            "messageAttributes": {}, "md5OfBody": message.get("MD5OfBody", ""), "eventSource": "aws:sqs",
+            "eventSourceARN": f"arn:aws:sqs:eu-west-3:123456789012:{name}", "awsRegion": "eu-west-3"}
+
+
+def _address(mime: Message) -> str:
+    from email.utils import parseaddr
+
+    return parseaddr(str(mime.get("To", "")))[1]
+
+
+def _subject(mime: Message) -> str:
+    from email.header import decode_header, make_header
+
+    return str(make_header(decode_header(str(mime.get("Subject", "")))))
+
+
+def _text_body(mime: Message) -> str:
+    for part in mime.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                return payload.decode(part.get_content_charset() or "utf-8", "replace")
+    return ""
