@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from relance.local import EmbeddedAws, LambdaContext, embedded_aws, fake_aws_environment
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

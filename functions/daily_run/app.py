@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+
 from relance import runtime
 from relance.errors import RelanceError
 from relance.planner import plan, run_date_from_event

@@ -10,6 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+
 from relance import runtime
 from relance.bounces import handle_ses_notification
 from relance.settings import Settings

@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+
 from relance.errors import RelanceError
 from relance.local import EmbeddedAws, check_function_env, embedded_aws
 

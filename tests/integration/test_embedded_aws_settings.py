@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from relance.errors import RelanceError
 from relance.local import EmbeddedAws
 from relance.settings import Settings

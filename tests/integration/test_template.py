@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from relance.errors import RelanceError
 from relance.local.cfn import load_template
 from relance.local.embedded import resolve_parameters

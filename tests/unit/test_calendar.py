@@ -6,6 +6,7 @@ import time
 from datetime import date, timedelta
 
 import pytest
+
 from relance.calendar import BusinessCalendar, calendar_for, is_business_day, next_business_day
 
 HOLIDAYS_2026 = [

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from relance.policy import CustomerContext, InvoiceState, Policy, evaluate, load_policy
 from relance.policy.engine import Decision
 

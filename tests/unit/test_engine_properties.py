@@ -15,6 +15,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from relance.policy import CustomerContext, InvoiceState, Policy, evaluate, load_policy, load_policy_text
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,6 +8,7 @@ from decimal import Decimal as D
 from typing import Any
 
 import pytest
+
 from relance.errors import RateMissingError, RelanceError
 from relance.law import INDEMNITY, PenaltyStatement, compute
 from relance.law.penalties import format_rate

@@ -14,6 +14,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from relance.law import compute
 
 FIRST, LAST = date(2024, 1, 1), date(2026, 6, 30)      # 2024-S1 .. 2026-S1: every rate is published

@@ -10,14 +10,15 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from segno import helpers
+from test_templates import COMPANY, make_ctx, plain
+
 from relance.errors import RelanceError, ValidationError
 from relance.rendering import environment as environment_module
 from relance.rendering import formatting, render, render_pdf
 from relance.rendering.environment import templates
 from relance.rendering.pdf import pdf_text, write_letter
 from relance.rendering.qrcode import epc_fields, epc_payload, epc_png, epc_qr
-from segno import helpers
-from test_templates import COMPANY, make_ctx, plain
 
 NB, NNB = formatting.NBSP, formatting.NNBSP
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pypdf
 import pytest
+
 from relance.paths import templates_dir
 from relance.rendering import (
     CompanyInfo,

@@ -149,12 +149,15 @@ class Dispatcher:
                     all_records: Sequence[InvoiceRecord], run_date: dt.date, report: DispatchReport) -> None:
         step = members[0][1].step
         claimed: list[tuple[InvoiceRecord, DueStep]] = []
+        abandoned: list[tuple[InvoiceRecord, Mapping[str, Any]]] = []
         for record, due in members:
             existing = self.store.claim(record.invoice_id, step.id, run_date)
             if existing is None:
                 claimed.append((record, due))
             elif existing.get("status") == "claimed" and _stale(existing, run_date):
-                self._flag(customer, policy, record, step.id, run_date, existing, report)
+                abandoned.append((record, existing))
+        if abandoned:
+            self._flag(customer, policy, abandoned, step.id, run_date, report)
         if not claimed:
             return
         if step.action == "escalate":
@@ -254,16 +257,18 @@ class Dispatcher:
         sent = SentStep(step_id, run_date, tuple(r.channel for r in receipts))
         self._write_with_retry(customer, policy, record, run_date, sent, events, "sent")
 
-    def _flag(self, customer: Customer, policy: Policy, record: InvoiceRecord, step_id: str,
-              run_date: dt.date, claim: Mapping[str, Any], report: DispatchReport) -> None:
-        """A claim without its record: the send may have gone out. Never resend; ask a person."""
-        reason = (f"step {step_id} was claimed on {claim.get('run_date')} but its send was never recorded: "
+    def _flag(self, customer: Customer, policy: Policy, abandoned: Sequence[tuple[InvoiceRecord, Mapping[str, Any]]],
+              step_id: str, run_date: dt.date, report: DispatchReport) -> None:
+        """Claims without their record: the send may have gone out. Never resend; ask a person, once."""
+        claimed_on = abandoned[0][1].get("run_date")
+        reason = (f"step {step_id} was claimed on {claimed_on} but its send was never recorded: "
                   "check whether the customer received it")
-        self._write_with_retry(customer, policy, record, run_date, SentStep(step_id, run_date, (), True),
-                               [(run_date, "flagged", {"step": step_id, "reason": reason})], "flagged")
-        self._notify_team(customer, "flagged_claim", [record], run_date, {"flag_reason": reason,
-                                                                          "flag_step": step_id})
-        report.flagged.append({"invoice": record.invoice_id, "step": step_id, "reason": reason})
+        for record, _ in abandoned:
+            self._write_with_retry(customer, policy, record, run_date, SentStep(step_id, run_date, (), True),
+                                   [(run_date, "flagged", {"step": step_id, "reason": reason})], "flagged")
+            report.flagged.append({"invoice": record.invoice_id, "step": step_id, "reason": reason})
+        self._notify_team(customer, "flagged_claim", [r for r, _ in abandoned], run_date,
+                          {"flag_reason": reason, "flag_step": step_id, "flagged_step": step_id, "reason": reason})
 
     def _send_failed(self, customer: Customer, policy: Policy, record: InvoiceRecord, step_id: str,
                      run_date: dt.date, refusals: Sequence[str], report: DispatchReport) -> None:

@@ -400,3 +400,154 @@ def _cancelled_by_condition(exc: ClientError) -> bool:
     return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
 
 
+
+
+# ---- escalation: cases and approvals (added by the escalation work; new item types only) --------------
+# ``CASE#<case_id>`` / ``CASE``                 an escalation case: its file, partner, outcome token
+# ``APPROVAL#<approval_id>`` / ``APPROVAL``     one approval request: the task token, expiry, status
+# ``APPROVAL#PENDING`` / ``<expires>#<id>``     pointer to a pending approval (read by the daily sweep)
+PENDING_APPROVALS_PK = "APPROVAL#PENDING"
+
+
+class EscalationStore(Store):
+    """The store with the escalation's item types (cases, approvals). Same table, same client."""
+
+    @classmethod
+    def of(cls, store: Store) -> EscalationStore:
+        return cls(store.client, store.table, store.shards)
+
+    # ---- cases -----------------------------------------------------------------------------------
+    def put_case(self, case_id: str, fields: Mapping[str, Any]) -> None:
+        """Create or refresh a case item; fields set by later steps (outcome token...) are kept."""
+        names = {f"#f{i}": k for i, k in enumerate(fields)}
+        values = {f":v{i}": v for i, v in enumerate(fields.values())}
+        expr = ", ".join(f"{n} = {v}" for n, v in zip(names, values, strict=True))
+        self.client.update_item(
+            TableName=self.table, Key=_to_item({"pk": f"CASE#{case_id}", "sk": "CASE"}),
+            UpdateExpression=f"SET #type = :type, {expr}",
+            ExpressionAttributeNames={"#type": "type", **names},
+            ExpressionAttributeValues=_to_item({":type": "case", **values}))
+
+    def get_case(self, case_id: str) -> dict[str, Any] | None:
+        resp = self.client.get_item(TableName=self.table, Key=_to_item(
+            {"pk": f"CASE#{case_id}", "sk": "CASE"}), ConsistentRead=True)
+        return _from_item(resp["Item"]) if "Item" in resp else None
+
+    def update_case(self, case_id: str, fields: Mapping[str, Any], *, expect: Mapping[str, Any] | None = None,
+                    absent: Sequence[str] = ()) -> bool:
+        """Set ``fields`` on an existing case; with ``expect``/``absent`` only if those attributes match.
+
+        Returns False when the condition failed (someone else got there first).
+        """
+        names = {f"#f{i}": k for i, k in enumerate(fields)}
+        values = {f":v{i}": v for i, v in enumerate(fields.values())}
+        sets = ", ".join(f"{n} = {v}" for n, v in zip(names, values, strict=True))
+        conditions = ["attribute_exists(pk)"]
+        for i, (key, value) in enumerate((expect or {}).items()):
+            names[f"#e{i}"], values[f":e{i}"] = key, value
+            conditions.append(f"#e{i} = :e{i}")
+        for i, key in enumerate(absent):
+            names[f"#a{i}"] = key
+            conditions.append(f"attribute_not_exists(#a{i})")
+        try:
+            self.client.update_item(
+                TableName=self.table, Key=_to_item({"pk": f"CASE#{case_id}", "sk": "CASE"}),
+                UpdateExpression=f"SET {sets}", ConditionExpression=" AND ".join(conditions),
+                ExpressionAttributeNames=names, ExpressionAttributeValues=_to_item(values))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    # ---- approvals -------------------------------------------------------------------------------
+    def put_approval(self, approval_id: str, fields: Mapping[str, Any], expires: dt.date) -> None:
+        """A new pending approval and its pointer in the pending list, atomically."""
+        item = {"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL", "type": "approval", "status": "pending",
+                "expires": expires.isoformat(), **fields}
+        pointer = {"pk": PENDING_APPROVALS_PK, "sk": f"{expires.isoformat()}#{approval_id}",
+                   "approval_id": approval_id, "case_id": fields.get("case_id")}
+        self.client.transact_write_items(TransactItems=[
+            {"Put": {"TableName": self.table, "Item": _to_item(item),
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Put": {"TableName": self.table, "Item": _to_item(pointer)}},
+        ])
+
+    def get_approval(self, approval_id: str) -> dict[str, Any] | None:
+        resp = self.client.get_item(TableName=self.table, Key=_to_item(
+            {"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL"}), ConsistentRead=True)
+        return _from_item(resp["Item"]) if "Item" in resp else None
+
+    def pending_approvals(self) -> list[dict[str, Any]]:
+        """Pointers to the approvals still pending, soonest expiry first (one small partition)."""
+        return list(self._query(KeyConditionExpression="pk = :pk",
+                                ExpressionAttributeValues=_to_item({":pk": PENDING_APPROVALS_PK}),
+                                ConsistentRead=True))
+
+    def refresh_approval_token(self, approval_id: str, token: str) -> bool:
+        """A retried approval task got a new token: keep the request, swap the token (if still pending)."""
+        try:
+            self.client.update_item(
+                TableName=self.table, Key=_to_item({"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL"}),
+                UpdateExpression="SET task_token = :t", ConditionExpression="#s = :pending",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=_to_item({":t": token, ":pending": "pending"}))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def mark_reminded(self, approval_id: str, when: dt.date) -> bool:
+        """Record the reminder once: False if it was already sent or the approval is no longer pending."""
+        try:
+            self.client.update_item(
+                TableName=self.table, Key=_to_item({"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL"}),
+                UpdateExpression="SET reminded = :d",
+                ConditionExpression="#s = :pending AND attribute_not_exists(reminded)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=_to_item({":d": when.isoformat(), ":pending": "pending"}))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def unmark_reminded(self, approval_id: str) -> None:
+        """The reminder could not be sent: let the next sweep try again."""
+        self.client.update_item(
+            TableName=self.table, Key=_to_item({"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL"}),
+            UpdateExpression="REMOVE reminded")
+
+    def decide_approval(self, approval_id: str, status: str, details: Mapping[str, Any],
+                        expected: str = "pending") -> bool:
+        """Move an approval from ``expected`` to ``status`` exactly once (and drop its pending pointer).
+
+        Returns False when it was not ``expected`` any more (already decided, expired, or reverted).
+        """
+        current = self.get_approval(approval_id)
+        if current is None:
+            return False
+        fields = {"status": status, **details}
+        names = {f"#f{i}": k for i, k in enumerate(fields)}
+        values = {f":v{i}": v for i, v in enumerate(fields.values())}
+        sets = ", ".join(f"{n} = {v}" for n, v in zip(names, values, strict=True))
+        names["#s"] = "status"
+        values[":expected"] = expected
+        items: list[dict[str, Any]] = [{"Update": {
+            "TableName": self.table, "Key": _to_item({"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL"}),
+            "UpdateExpression": f"SET {sets}", "ConditionExpression": "#s = :expected",
+            "ExpressionAttributeNames": names, "ExpressionAttributeValues": _to_item(values)}}]
+        pointer = _to_item({"pk": PENDING_APPROVALS_PK, "sk": f"{current['expires']}#{approval_id}"})
+        if status == "pending":
+            items.append({"Put": {"TableName": self.table, "Item": {**pointer, **_to_item(
+                {"approval_id": approval_id, "case_id": current.get("case_id")})}}})
+        else:
+            items.append({"Delete": {"TableName": self.table, "Key": pointer}})
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if _cancelled_by_condition(exc):
+                return False
+            raise
+        return True

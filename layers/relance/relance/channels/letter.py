@@ -69,6 +69,6 @@ class LetterChannel:
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=message.pdf, ContentType="application/pdf",
                            ServerSideEncryption="AES256",
                            Metadata={"customer": safe_key_part(message.customer_id), "step": message.step,
-                                     "invoices": safe_key_part(",".join(message.invoice_ids))})
+                                     "invoices": ",".join(safe_key_part(i) for i in message.invoice_ids)})
         reference = self.provider.submit(self.bucket, key, message)
         return Receipt("letter", message.address, reference, {"key": key})

@@ -61,6 +61,7 @@ class SeasonDriver:
     _sms_seen: set[str] = field(default_factory=set)
     _topic_seen: dict[str, int] = field(default_factory=dict)
     _letters_seen: set[str] = field(default_factory=set)
+    invocation_errors: list[str] = field(default_factory=list)
 
     @property
     def settings(self) -> Settings:
@@ -92,8 +93,12 @@ class SeasonDriver:
             if not messages:
                 return handled
             event = {"Records": [_sqs_record(m, queue_url) for m in messages]}
-            result = self.aws.invoke(DISPATCH, event) or {}
-            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            try:
+                result = self.aws.invoke(DISPATCH, event) or {}
+                failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            except Exception as exc:  # the invocation died: Lambda returns the whole batch to the queue
+                self.invocation_errors.append(repr(exc))
+                failed = {m["MessageId"] for m in messages}
             for m in messages:
                 if m["MessageId"] in failed:
                     # As SQS would after the visibility timeout: make it visible again for a retry.

@@ -1,0 +1,204 @@
+"""The daily run end to end on the embedded AWS: real handlers, real template wiring, moto underneath.
+
+Every assertion reads what SES, SNS, S3 and DynamoDB actually received.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+from collections import Counter
+from decimal import Decimal
+from email import message_from_bytes
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from relance import faults, runtime
+from relance.channels import sms_segments
+from relance.local import EmbeddedAws
+from relance.simulate.driver import Delivery, SeasonDriver, scheduler_event
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+DUE = dt.date(2026, 4, 16)   # a Thursday; 1 May and 8 May 2026 are public holidays (Fridays)
+
+
+@pytest.fixture
+def driver(embedded: EmbeddedAws) -> SeasonDriver:
+    runtime.reset_clients()
+    faults.disarm_all()
+    driver = SeasonDriver(embedded)
+    ledger = driver.ledger()
+    ledger.upsert_customer({"id": "C1", "name": "Boulangerie Exemple SARL", "kind": "b2b",
+                            "email": "compta@boulangerie.example", "phone": "+33612345678",
+                            "address": "4 rue des Lilas, 69003 Lyon"})
+    for invoice in ("A1", "A2"):
+        ledger.create_invoice({"id": invoice, "customer": "C1", "issued": "2026-03-17", "due": DUE.isoformat(),
+                               "amount": "1800.00"}, dt.date(2026, 3, 30))
+    yield driver
+    faults.disarm_all()
+
+
+def run(driver: SeasonDriver, first: dt.date, last: dt.date, *, before=None, duplicate: bool = False
+        ) -> list[tuple[dt.date, Delivery]]:
+    """Run every day from ``first`` to ``last``; ``before(day, ledger)`` applies that day's events."""
+    got: list[tuple[dt.date, Delivery]] = []
+    day = first
+    while day <= last:
+        if before:
+            before(day, driver.ledger())
+        driver.run_day(day, duplicate=duplicate)
+        got += [(day, d) for d in driver.new_deliveries()]
+        day += dt.timedelta(days=1)
+    return got
+
+
+def summary(got: list[tuple[dt.date, Delivery]]) -> list[tuple[str, str, str, tuple[str, ...]]]:
+    return sorted((day.isoformat(), d.step, d.channel, tuple(sorted(d.invoices))) for day, d in got)
+
+
+def test_the_ladder_goes_out_on_business_days_grouped_and_once(driver: SeasonDriver) -> None:
+    # Given two invoices of one customer due the same day; When the season runs to the final notice
+    got = run(driver, dt.date(2026, 4, 1), dt.date(2026, 5, 31))
+    # Then each step goes out once, on its business day, as one message listing both invoices
+    both = ("A1", "A2")
+    assert summary(got) == [
+        ("2026-04-09", "courtesy", "email", both),        # due-7d
+        ("2026-04-16", "due", "email", both),
+        ("2026-04-23", "call", "email", both),
+        ("2026-04-23", "call", "task", both),
+        ("2026-05-04", "firm", "email", both),            # due+15d = Fri 1 May (holiday) -> Mon 4 May
+        ("2026-05-04", "firm", "sms", both),
+        ("2026-05-18", "formal_notice", "email", both),   # due+30d = Sat 16 May -> Mon 18 May
+        ("2026-05-18", "formal_notice", "letter", both),
+        ("2026-05-26", "final_notice", "email", both),    # due+40d
+    ]
+    for _, delivery in got:
+        assert delivery.customer == "C1"
+        if delivery.channel == "email":
+            mime = message_from_bytes(delivery.content)
+            assert mime["X-Relance-Step"] == delivery.step
+            assert mime["Reply-To"] and "compta@boulangerie.example" in mime["To"]
+            ((_name, pdf),) = delivery.attachments
+            reader = PdfReader(io.BytesIO(pdf))
+            text = "".join(page.extract_text() for page in reader.pages)
+            assert "A1" in text and "A2" in text
+        if delivery.channel == "sms":
+            assert delivery.to == "+33612345678" and sms_segments(delivery.body) <= 2
+            assert "FR76" not in delivery.body
+        if delivery.channel == "letter":
+            assert delivery.to.startswith("letters/2026-05-18/C1/") and delivery.content.startswith(b"%PDF")
+
+
+def test_nothing_goes_out_after_a_payment_and_partial_payments_show_the_balance(driver: SeasonDriver) -> None:
+    def events(day: dt.date, ledger) -> None:
+        if day == dt.date(2026, 4, 20):
+            ledger.record_payment("A2", Decimal("1800.00"), day)      # A2 settled
+        if day == dt.date(2026, 4, 27):
+            ledger.record_payment("A1", Decimal("900.00"), day)       # A1 half paid
+
+    got = run(driver, dt.date(2026, 4, 1), dt.date(2026, 5, 10), before=events)
+    after_payment = [d for day, d in got if day >= dt.date(2026, 4, 20)]
+    assert after_payment and all(d.invoices == ("A1",) for d in after_payment)
+    firm = next(d for day, d in got if d.step == "firm" and d.channel == "email")
+    assert "900,00" in firm.body                                  # the balance after the partial payment
+    assert re.search(r"1\s800,00", firm.body)                     # the invoice amount is still stated
+
+
+def test_a_duplicated_schedule_event_changes_nothing(driver: SeasonDriver) -> None:
+    got = run(driver, dt.date(2026, 4, 8), dt.date(2026, 4, 24), duplicate=True)
+    counts = Counter((d.step, d.channel) for _, d in got)
+    assert counts == {("courtesy", "email"): 1, ("due", "email"): 1, ("call", "email"): 1, ("call", "task"): 1}
+
+
+def test_a_crash_after_a_send_is_flagged_and_never_sent_again(driver: SeasonDriver) -> None:
+    def events(day: dt.date, ledger) -> None:
+        if day == DUE:
+            faults.arm("after_send")     # dispatch dies after sending the "due" email, before recording it
+
+    got = run(driver, dt.date(2026, 4, 8), dt.date(2026, 4, 30), before=events)
+    steps = [(day.isoformat(), d.step, d.channel) for day, d in got]
+    assert steps.count(("2026-04-16", "due", "email")) == 1
+    assert not [s for s in steps if s[1] == "due" and s[0] != "2026-04-16"]           # never re-sent
+    flagged = [(day, d) for day, d in got if d.step == "flagged_claim"]
+    assert [(day.isoformat(), d.channel) for day, d in flagged] == [("2026-04-17", "task")]
+    assert "due" in flagged[0][1].body
+    assert ("2026-04-23", "call", "email") in steps                                  # the ladder carries on
+    kinds = [e["kind"] for e in driver.store().history("A1")]
+    assert kinds.count("flagged") == 1
+
+
+def test_bad_records_are_quarantined_and_the_others_still_go_out(driver: SeasonDriver) -> None:
+    store = driver.store()
+    # An invoice with a negative amount, written as a broken import would have left it.
+    store.put_raw_invoice_item({
+        "pk": "INV#BAD1", "sk": "META", "type": "invoice", "status": "open", "balance": "-5.00", "version": 1,
+        "data": {"id": "BAD1", "customer": "C1", "issued": "2026-03-17", "due": "2026-04-16", "amount": "-5.00"},
+        "next_action": "2026-04-09", "due_pk": f"DUE#{_shard(store, 'C1')}", "due_sk": "2026-04-09#C1#BAD1"})
+    store.client.put_item(TableName=store.table, Item={"pk": {"S": "CUST#C1"}, "sk": {"S": "OPEN#BAD1"}})
+    # An invoice whose customer does not exist.
+    store.put_raw_invoice_item({
+        "pk": "INV#ORPHAN", "sk": "META", "type": "invoice", "status": "open", "balance": "100.00", "version": 1,
+        "data": {"id": "ORPHAN", "customer": "NOBODY", "issued": "2026-03-17", "due": "2026-04-16",
+                 "amount": "100.00"},
+        "next_action": "2026-04-09", "due_pk": f"DUE#{_shard(store, 'NOBODY')}", "due_sk": "2026-04-09#NOBODY#ORPHAN"})
+    store.client.put_item(TableName=store.table, Item={"pk": {"S": "CUST#NOBODY"}, "sk": {"S": "OPEN#ORPHAN"}})
+
+    got = run(driver, dt.date(2026, 4, 9), dt.date(2026, 4, 10))
+
+    assert summary(got) == [("2026-04-09", "courtesy", "email", ("A1", "A2"))]
+    reasons = _quarantine(store)
+    assert "negative" in reasons[("invoice", "BAD1")]
+    assert "NOBODY" in reasons[("customer", "NOBODY")] and "does not exist" in reasons[("customer", "NOBODY")]
+    assert "ORPHAN" in {rid for kind, rid in reasons if kind == "invoice"}
+    # Quarantined records stay stored (nothing is lost) but leave the due index: no second quarantine tomorrow.
+    assert store.get_invoice("ORPHAN") is not None
+    assert list(store.due_entries(dt.date(2026, 4, 10))) == []
+
+
+def test_a_bounced_address_makes_the_next_step_a_letter(driver: SeasonDriver, embedded: EmbeddedAws) -> None:
+    run(driver, dt.date(2026, 4, 9), dt.date(2026, 4, 9))
+    bounce = json.loads((EVENTS / "ses-bounce.json").read_text())
+    assert embedded.invoke("SesEventsFunction", bounce) == {"marked": 1}
+    got = run(driver, dt.date(2026, 4, 16), dt.date(2026, 4, 16))
+    assert summary(got) == [("2026-04-16", "due", "letter", ("A1", "A2"))]
+
+
+def test_the_sample_events_drive_the_handlers(embedded: EmbeddedAws) -> None:
+    runtime.reset_clients()
+    scheduled = json.loads((EVENTS / "scheduled-daily.json").read_text())
+    assert embedded.invoke("DailyRunFunction", scheduled)["run_date"] == "2026-04-16"
+    batch = json.loads((EVENTS / "sqs-dispatch-batch.json").read_text())
+    # Customers C1 and C2 do not exist in an empty table: they are quarantined, the batch does not fail.
+    assert embedded.invoke("DispatchFunction", batch) == {"batchItemFailures": []}
+
+
+def test_the_run_date_comes_from_the_event_in_paris_time(embedded: EmbeddedAws) -> None:
+    runtime.reset_clients()
+    late_evening_utc = {**scheduler_event(dt.date(2026, 4, 16)), "time": "2026-04-16T22:30:00Z"}
+    assert embedded.invoke("DailyRunFunction", late_evening_utc)["run_date"] == "2026-04-17"
+    for bad in ({}, {"time": "yesterday"}, {"time": "2026-04-16T06:00:00"}):
+        reply = embedded.invoke("DailyRunFunction", bad)
+        assert reply["status"] == "rejected" and "time" in reply["reason"]
+
+
+def test_the_planner_reads_only_due_invoices(driver: SeasonDriver) -> None:
+    store = driver.store()
+    # Before the courtesy date nothing is due: the index query returns nothing.
+    assert list(store.due_entries(dt.date(2026, 4, 8))) == []
+    assert sorted(store.due_entries(dt.date(2026, 4, 9))) == [("C1", "A1"), ("C1", "A2")]
+
+
+def _shard(store, customer: str) -> int:
+    from relance.store import shard_of
+
+    return shard_of(customer, store.shards)
+
+
+def _quarantine(store) -> dict[tuple[str, str], str]:
+    items = store.client.scan(TableName=store.table, FilterExpression="begins_with(pk, :q)",
+                              ExpressionAttributeValues={":q": {"S": "QUAR#"}})["Items"]
+    return {(i["kind"]["S"], i["record_id"]["S"]): i["reason"]["S"] for i in items}
