@@ -205,8 +205,10 @@ class Dispatcher:
                 chosen.append(self.channels["letter"])
         if not chosen or (all(c.name == "task" for c in chosen) and "task" not in wanted):
             chosen.append(self.channels["task"])
-        seen: set[str] = set()
-        return [c for c in chosen if not (c.name in seen or seen.add(c.name))]
+        unique: dict[str, Channel] = {}
+        for channel in chosen:
+            unique.setdefault(channel.name, channel)
+        return list(unique.values())
 
     def _message(self, customer: Customer, step: Any, records: Sequence[InvoiceRecord],
                  run_date: dt.date) -> OutgoingMessage:

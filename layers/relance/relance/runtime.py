@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from relance.channels import LetterChannel, PrintQueueProvider, SesEmailChannel, SnsSmsChannel, SnsTaskChannel
+from relance.channels import Channel, LetterChannel, PrintQueueProvider, SesEmailChannel, SnsSmsChannel, SnsTaskChannel
 from relance.dispatch import Dispatcher
 from relance.ledger import Ledger
 from relance.paths import policies_dir
@@ -70,23 +70,23 @@ def company(settings: Settings) -> CompanyInfo:
 def dispatcher(settings: Settings) -> Dispatcher:
     s3 = client("s3")
     sns = client("sns")
-    channels = {
+    channels: dict[str, Channel] = {
         "email": SesEmailChannel(client("sesv2"), settings.sender_email, settings.company_name,
                                  settings.reply_to_email, settings.ses_configuration_set or None),
         "sms": SnsSmsChannel(sns, settings.sms_sender_id),
-        "task": SnsTaskChannel(sns, settings.task_topic_arn),
-        "letter": LetterChannel(s3, settings.letters_bucket, PrintQueueProvider(s3)),
+        "task": SnsTaskChannel(sns, settings.need("task_topic_arn")),
+        "letter": LetterChannel(s3, settings.need("letters_bucket"), PrintQueueProvider(s3)),
     }
 
     def start_escalation(case: dict[str, Any]) -> str:
         sfn = client("stepfunctions")
+        machine = settings.need("state_machine_arn")
         name = case["case_id"][:80]
         try:
-            resp = sfn.start_execution(stateMachineArn=settings.state_machine_arn, name=name,
-                                       input=json.dumps(case))
+            resp = sfn.start_execution(stateMachineArn=machine, name=name, input=json.dumps(case))
             return str(resp["executionArn"])
-        except sfn.exceptions.ExecutionAlreadyExists:
-            return f"{settings.state_machine_arn.replace(':stateMachine:', ':execution:')}:{name}"
+        except sfn.exceptions.ExecutionAlreadyExists:   # the same case was started before: a no-op
+            return f"{machine.replace(':stateMachine:', ':execution:')}:{name}"
 
     def attachment(key: str) -> bytes | None:
         try:
