@@ -9,6 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from relance import runtime
 from relance.errors import RelanceError
+from relance.escalation.sweep import sweep
 from relance.planner import plan, run_date_from_event
 from relance.settings import Settings
 
@@ -32,8 +33,11 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     result = plan(runtime.store(settings), runtime.client("sqs"), settings.need("queue_url"), run_date)
     metrics.add_metric(name="DueInvoices", unit=MetricUnit.Count, value=result.due_invoices)
     metrics.add_metric(name="CustomersQueued", unit=MetricUnit.Count, value=result.messages)
+    swept = sweep(run_date)
+    metrics.add_metric(name="ApprovalsExpired", unit=MetricUnit.Count, value=len(swept.expired))
     metrics.add_metric(name="DailyRunCompleted", unit=MetricUnit.Count, value=1)
+    logger.info("approvals swept", extra=swept.as_dict())
     logger.info("daily run planned", extra={"run_date": run_date.isoformat(), "due_invoices": result.due_invoices,
                                             "customers": result.customers})
     return {"status": "ok", "run_date": run_date.isoformat(), "due_invoices": result.due_invoices,
-            "customers": result.customers}
+            "customers": result.customers, "approvals": swept.as_dict()}

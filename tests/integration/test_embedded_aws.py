@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -158,12 +159,14 @@ def test_broken_env_pointers_are_detected(tmp_path: Path) -> None:
     )
     path = tmp_path / "template.yaml"
     path.write_text(broken)
+    shutil.copytree(TEMPLATE.parent / "statemachines", tmp_path / "statemachines")  # DefinitionUri
     with embedded_aws(template_path=path) as aws:
         problems = check_function_env(aws)
+        functions = len(aws.functions)
     text = "\n".join(problems)
     assert "DailyRunFunction: QUEUE_URL=" in text
     assert "DispatchFunction: TASK_TOPIC_ARN=" in text
-    assert sum("TABLE_NAME='no-such-table'" in p for p in problems) == 3
+    assert sum("TABLE_NAME='no-such-table'" in p for p in problems) == functions
     assert "RELANCE_TEMPLATES_DIR='/opt/nowhere'" in text
     assert "SesEventsFunction: QUEUE_URL" not in text
 

@@ -26,7 +26,8 @@ def test_dispatch_has_its_resource_pointers(embedded: EmbeddedAws) -> None:
     assert settings.letters_bucket == embedded.resources["LettersBucket"]
     assert settings.sender_email == embedded.parameters["SenderEmail"]
     assert settings.company_iban.startswith("FR76")
-    assert settings.queue_url is None and settings.state_machine_arn is None
+    assert settings.queue_url is None
+    assert settings.state_machine_arn == embedded.resources["EscalationStateMachine"]
 
 
 def test_daily_run_has_the_queue(embedded: EmbeddedAws) -> None:

@@ -133,10 +133,15 @@ def test_no_wildcard_actions_and_only_sms_on_any_resource(template: dict[str, An
                 assert actions == ["sns:Publish"] and statement.get("Condition"), (logical, statement)
 
 
-def test_daily_run_may_only_query_the_due_index(template: dict[str, Any]) -> None:
-    (statement,) = _statements(template["Resources"]["DailyRunFunction"])
-    assert statement["Action"] == "dynamodb:Query"
-    assert statement["Resource"] == {"Fn::Sub": "${Table.Arn}/index/due"}
+def test_daily_run_queries_the_due_index_and_never_scans(template: dict[str, Any]) -> None:
+    statements = {s["Sid"]: s for s in _statements(template["Resources"]["DailyRunFunction"])}
+    assert statements["QueryDueIndex"]["Action"] == "dynamodb:Query"
+    assert statements["QueryDueIndex"]["Resource"] == {"Fn::Sub": "${Table.Arn}/index/due"}
+    actions = [a for s in statements.values()
+               for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])]
+    assert "dynamodb:Scan" not in actions and "dynamodb:BatchGetItem" not in actions
+    # The approval sweep may only fail tasks of the escalation machine.
+    assert statements["ExpireApprovals"]["Resource"] == {"Ref": "EscalationStateMachine"}
 
 
 def test_letters_bucket_is_private_encrypted_and_tls_only(template: dict[str, Any]) -> None:

@@ -551,3 +551,30 @@ class EscalationStore(Store):
                 return False
             raise
         return True
+
+
+# ---- read helpers for the simulator's log and the weekly digest (appended; read-only) ------------------
+def events_between(store: Store, invoice_id: str, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
+    """History events of one invoice dated ``first``..``last`` (one bounded query on its item collection)."""
+    return list(store._query(
+        KeyConditionExpression="pk = :pk AND sk BETWEEN :lo AND :hi",
+        ExpressionAttributeValues=_to_item({":pk": f"INV#{invoice_id}", ":lo": f"EVT#{first.isoformat()}",
+                                            ":hi": f"EVT#{last.isoformat()}#~"})))
+
+
+def quarantine_items(store: Store, keys: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+    """The quarantine items that exist among ``(kind, record_id)`` keys (BatchGetItem, 100 at a time)."""
+    found: list[dict[str, Any]] = []
+    unique = sorted(set(keys))
+    for start in range(0, len(unique), 100):
+        request: dict[str, Any] = {store.table: {"Keys": [
+            _to_item({"pk": f"QUAR#{kind}#{rid}", "sk": "QUAR"}) for kind, rid in unique[start:start + 100]]}}
+        for attempt in range(8):
+            resp = store.client.batch_get_item(RequestItems=request)
+            found += [_from_item(item) for item in resp["Responses"].get(store.table, [])]
+            request = resp.get("UnprocessedKeys") or {}
+            if not request:
+                break
+            time.sleep(min(0.05 * 2 ** attempt, 1.0))
+    return found
+

@@ -1,0 +1,108 @@
+"""The approval page behind API Gateway: GET /approvals/{id}?sig=... shows the case, only POST decides.
+
+403 forged link, 404 unknown request, 410 expired or already used; never an exception text in the page,
+never the task token in a page or a log (nothing of the event is logged).
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+import urllib.parse
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from relance.escalation import approvals, page
+from relance.escalation.services import APPROVAL_SECRET_ARN, Services, env
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+HEADERS = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+}
+
+
+def _reply(status: int, html: str) -> dict[str, Any]:
+    return {"statusCode": status, "headers": dict(HEADERS), "body": html, "isBase64Encoded": False}
+
+
+def _now(event: dict[str, Any]) -> float:
+    """The request time as API Gateway stamped it (a replayed day in the simulator), else the clock."""
+    stamp = (event.get("requestContext") or {}).get("requestTimeEpoch")
+    return float(stamp) / 1000 if isinstance(stamp, int | float) and stamp > 0 else time.time()
+
+
+def _form(event: dict[str, Any]) -> dict[str, str]:
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode("utf-8", "replace")
+    return dict(urllib.parse.parse_qsl(body[:10_000], keep_blank_values=True))
+
+
+def _header(event: dict[str, Any], name: str) -> str:
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == name:
+            return str(value)
+    return ""
+
+
+def _cross_site(event: dict[str, Any]) -> bool:
+    """A browser POST from another site carries its Origin: refused (defence in depth besides the sig)."""
+    origin = _header(event, "origin")
+    if not origin or origin == "null":   # no-referrer pages send "null" even for their own forms
+        return False
+    return urllib.parse.urlsplit(origin).netloc.lower() != _header(event, "host").lower()
+
+
+def handle(event: dict[str, Any]) -> dict[str, Any]:
+    method = str(event.get("httpMethod", "")).upper()
+    approval_id = str((event.get("pathParameters") or {}).get("id", ""))
+    if method not in ("GET", "POST"):
+        return _reply(405, page.message_page(405))
+    services = Services.from_env()
+    now = _now(event)
+    form = _form(event) if method == "POST" else {}
+    sig = form.get("sig", "") if method == "POST" else str((event.get("queryStringParameters") or {}).get("sig", ""))
+    if method == "POST" and _cross_site(event):
+        return _reply(403, page.message_page(403))
+    check = approvals.check_link(services, env(APPROVAL_SECRET_ARN), approval_id, sig, now)
+    metrics.add_metric(name=f"ApprovalLink{check.status}", unit=MetricUnit.Count, value=1)
+    if check.status != 200 or check.approval is None:
+        logger.info("approval link refused", extra={"status": check.status, "reason": check.reason,
+                                                    "method": method})
+        return _reply(check.status, page.message_page(check.status))
+    approval = check.approval
+    if method == "GET":
+        case_item = services.store.get_case(str(approval["case_id"]))
+        if case_item is None:
+            return _reply(404, page.message_page(404))
+        return _reply(200, page.case_page(case_item, sig, str(approval["expires"])))
+    decision = form.get("decision", "")
+    if decision not in ("approve", "reject"):
+        return _reply(400, page.message_page(400))
+    if not approvals.decide(services, approval, decision, form.get("reason", "").strip(), now):
+        return _reply(410, page.message_page(410))
+    logger.info("approval decided", extra={"case_id": approval["case_id"], "decision": decision})
+    metrics.add_metric(name="ApprovalDecisions", unit=MetricUnit.Count, value=1)
+    return _reply(200, page.message_page(decision))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    try:
+        return handle(event)
+    except Exception:
+        logger.exception("approval page failed")   # the traceback goes to the logs, never to the page
+        return _reply(500, page.message_page(500))

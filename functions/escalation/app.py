@@ -1,0 +1,31 @@
+"""Step Functions tasks of the escalation (statemachines/handoff.asl.json): ``{"action": ..., "case": ...}``.
+
+Errors propagate so that the state machine's Retry/Catch decide; the event (it may hold a task token) is
+never logged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from relance.escalation import tasks
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    action = str(event.get("action", ""))
+    case_id = str((event.get("case") or {}).get("case_id", ""))
+    logger.append_keys(action=action, case_id=case_id)
+    result = tasks.run(event)
+    metrics.add_metric(name=f"Escalation_{action}", unit=MetricUnit.Count, value=1)
+    logger.info("escalation task done")
+    return result

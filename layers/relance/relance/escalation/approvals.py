@@ -1,0 +1,179 @@
+"""Approval links: opaque ids, HMAC-SHA256 signatures with an expiry, and the one-time decision.
+
+A link is ``<base>/approvals/<id>?sig=<expires_at>.<mac>`` where ``id`` is ``secrets.token_urlsafe`` (the
+task token stays in DynamoDB under that id, never in a URL) and ``mac`` is HMAC-SHA256 over the id and the
+expiry with a key held in Secrets Manager. Only a POST carrying the same ``sig`` decides, once: the
+approval item moves from ``pending`` to ``approved``/``rejected`` with a conditional write.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any
+
+from relance.escalation.services import PARIS, Services
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+_SIG = re.compile(r"^(\d{1,12})\.([A-Za-z0-9_-]{43})$")
+_KEY_TTL_SECONDS = 300
+_keys: dict[str, tuple[bytes, float]] = {}
+_keys_lock = threading.Lock()
+
+
+# ---- ids, signatures, links -----------------------------------------------------------------------
+def new_approval_id() -> str:
+    """256 random bits, URL-safe: the only thing a link names."""
+    return secrets.token_urlsafe(32)
+
+
+def expiry_moment(expires: dt.date) -> int:
+    """The link works through the whole day ``expires`` (Europe/Paris): epoch seconds of its last second."""
+    end = dt.datetime.combine(expires + dt.timedelta(days=1), dt.time(), tzinfo=PARIS)
+    return int(end.timestamp()) - 1
+
+
+def _mac(key: bytes, approval_id: str, expires_at: int) -> str:
+    message = f"relance-approval:v1:{approval_id}:{expires_at}".encode()
+    digest = hmac.new(key, message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def sign(key: bytes, approval_id: str, expires_at: int) -> str:
+    """The ``sig`` parameter of a link: the expiry and the HMAC over (id, expiry)."""
+    return f"{expires_at}.{_mac(key, approval_id, expires_at)}"
+
+
+def verify(key: bytes, approval_id: str, sig: str) -> int | None:
+    """The expiry carried by ``sig`` when its HMAC is right for ``approval_id`` (constant time), else None."""
+    match = _SIG.match(sig or "")
+    if match is None:
+        return None
+    expires_at = int(match.group(1))
+    expected = _mac(key, approval_id, expires_at)
+    return expires_at if hmac.compare_digest(expected.encode(), match.group(2).encode()) else None
+
+
+def approval_link(base_url: str, approval_id: str, sig: str) -> str:
+    return f"{base_url.rstrip('/')}/approvals/{approval_id}?" + urllib.parse.urlencode({"sig": sig})
+
+
+def signing_key(secret_arn: str, client: Any) -> bytes:
+    """The signing key from Secrets Manager, read at call time and kept for a few minutes (warm Lambda)."""
+    with _keys_lock:
+        cached = _keys.get(secret_arn)
+        if cached and time.monotonic() - cached[1] < _KEY_TTL_SECONDS:
+            return cached[0]
+    value = client.get_secret_value(SecretId=secret_arn)["SecretString"]
+    key = value.encode()
+    if len(key) < 32:
+        raise ValueError("the approval signing secret is too short (at least 32 characters)")
+    with _keys_lock:
+        _keys[secret_arn] = (key, time.monotonic())
+    return key
+
+
+def forget_keys() -> None:
+    """Drop cached keys (a rotated secret, a new embedded AWS)."""
+    with _keys_lock:
+        _keys.clear()
+
+
+# ---- the decision ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Check:
+    """What a request on a link may do: ``status`` 200 (pending and valid) or 403/404/410, and the item."""
+
+    status: int
+    approval: dict[str, Any] | None = None
+    reason: str = ""
+
+
+def check_link(services: Services, secret_arn: str, approval_id: str, sig: str, now: float) -> Check:
+    """Forged -> 403, expired -> 410, unknown -> 404, already used -> 410, else 200 with the approval.
+
+    The signature is checked before anything is read, so a forged link costs no database read and tells
+    nothing about which ids exist.
+    """
+    if not ID_PATTERN.match(approval_id or ""):
+        return Check(404, reason="unknown")
+    key = signing_key(secret_arn, services.client("secretsmanager"))
+    expires_at = verify(key, approval_id, sig)
+    if expires_at is None:
+        return Check(403, reason="forged")
+    if now > expires_at:
+        return Check(410, reason="expired")
+    approval = services.store.get_approval(approval_id)
+    if approval is None:
+        return Check(404, reason="unknown")
+    if int(approval.get("expires_at_link", -1)) != expires_at:
+        return Check(403, reason="forged")
+    if approval.get("status") != "pending":
+        return Check(410, approval, reason="used" if approval.get("status") != "expired" else "expired")
+    return Check(200, approval)
+
+
+def decide(services: Services, approval: dict[str, Any], decision: str, reason: str, now: float) -> bool:
+    """Record the decision once and hand it to the waiting state machine. False if someone decided first.
+
+    The conditional write comes first (a double click or a replayed POST decides nothing the second
+    time); if Step Functions cannot be told, the approval goes back to pending and the error propagates.
+    """
+    approval_id = approval["pk"].removeprefix("APPROVAL#")
+    decided_on = dt.datetime.fromtimestamp(now, PARIS).date().isoformat()
+    status = "approved" if decision == "approve" else "rejected"
+    details = {"decided_on": decided_on, "decided_at": int(now), "reason": reason[:500]}
+    if not services.store.decide_approval(approval_id, status, details):
+        return False
+    sfn = services.client("stepfunctions")
+    try:
+        if decision == "approve":
+            sfn.send_task_success(taskToken=approval["task_token"], output=json.dumps(
+                {"decision": "approve", "decided_on": decided_on, "approval_id": approval_id}))
+        else:
+            sfn.send_task_failure(taskToken=approval["task_token"], error="Rejected", cause=json.dumps(
+                {"reason": reason[:500], "date": decided_on, "approval_id": approval_id}))
+    except sfn.exceptions.TaskTimedOut:
+        return True      # the machine already gave up (safety-net timeout): the approval stays decided
+    except sfn.exceptions.TaskDoesNotExist:
+        return True
+    except Exception:
+        services.store.decide_approval(approval_id, "pending", {"reverted_at": int(time.time())},
+                                       expected=status)
+        raise
+    return True
+
+
+# ---- API Gateway events (tests and the simulator follow links like a person would) ----------------
+def api_event(method: str, link: str, form: dict[str, str] | None = None, *,
+              when: dt.datetime | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """An API Gateway (REST, proxy) event for ``link``; ``when`` becomes the request time."""
+    url = urllib.parse.urlsplit(link)
+    query = dict(urllib.parse.parse_qsl(url.query))
+    parts = url.path.rstrip("/").split("/")
+    approval_id = parts[-1]
+    moment = when or dt.datetime.now(PARIS)
+    body = urllib.parse.urlencode(form) if form is not None else None
+    all_headers = {"Host": url.netloc, "User-Agent": "relance-test",
+                   **({"Content-Type": "application/x-www-form-urlencoded"} if body is not None else {}),
+                   **(headers or {})}
+    return {
+        "resource": "/approvals/{id}", "path": f"/approvals/{approval_id}", "httpMethod": method.upper(),
+        "headers": all_headers, "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
+        "queryStringParameters": query or None,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} or None,
+        "pathParameters": {"id": approval_id}, "stageVariables": None,
+        "requestContext": {"resourcePath": "/approvals/{id}", "httpMethod": method.upper(),
+                           "path": url.path, "stage": "Prod", "requestId": secrets.token_hex(8),
+                           "requestTimeEpoch": int(moment.timestamp() * 1000)},
+        "body": body, "isBase64Encoded": False,
+    }

@@ -1,0 +1,151 @@
+"""Partners as data (policies/partners/partners.yaml) and how a case reaches them: email, optional webhook.
+
+The policy's route names a partner by id or by kind (``commissaire_de_justice``, ``collection_agency``);
+the first partner of that kind is used. Webhooks go through a pluggable :class:`HttpSender`: in
+production :class:`UrllibSender` (HTTPS only, short timeout); with the embedded AWS loaded (development,
+tests, the simulator) or ``RELANCE_WEBHOOK_SENDER=record``, a :class:`RecordingSender` keeps the
+requests in memory and nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import yaml
+
+from relance.errors import RelanceError
+from relance.paths import policies_dir
+
+PartnerKind = Literal["collection_agency", "commissaire_de_justice"]
+KINDS: tuple[str, ...] = ("collection_agency", "commissaire_de_justice")
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    """Who a case is handed to."""
+
+    id: str
+    name: str
+    kind: str
+    email: str
+    webhook: str | None = None
+
+
+def partners_file() -> Path:
+    return Path(os.environ.get("RELANCE_PARTNERS_FILE") or policies_dir() / "partners" / "partners.yaml")
+
+
+def load_partners(path: Path | None = None) -> list[Partner]:
+    """Read and check the partners file; errors name the file and the entry."""
+    path = path or partners_file()
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise RelanceError(f"cannot read the partners: {exc}", str(path)) from None
+    entries = document.get("partners") if isinstance(document, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise RelanceError("expected a non-empty list under 'partners'", str(path))
+    partners: list[Partner] = []
+    for i, entry in enumerate(entries):
+        where = f"{path}: partners[{i}]"
+        if not isinstance(entry, dict):
+            raise RelanceError("each partner is a mapping", where)
+        missing = [k for k in ("id", "name", "kind", "email") if not entry.get(k)]
+        if missing:
+            raise RelanceError(f"missing {', '.join(missing)}", where)
+        if entry["kind"] not in KINDS:
+            raise RelanceError(f"kind {entry['kind']!r} is not one of {', '.join(KINDS)}", where)
+        webhook = entry.get("webhook")
+        if webhook is not None and not str(webhook).startswith("https://"):
+            raise RelanceError("webhook must be an https:// URL", where)
+        partners.append(Partner(str(entry["id"]), str(entry["name"]), str(entry["kind"]), str(entry["email"]),
+                                str(webhook) if webhook else None))
+    return partners
+
+
+def resolve(reference: str, partners: list[Partner] | None = None) -> Partner:
+    """The partner a route names: by id first, else the first of that kind."""
+    partners = partners if partners is not None else load_partners()
+    for partner in partners:
+        if partner.id == reference:
+            return partner
+    for partner in partners:
+        if partner.kind == reference:
+            return partner
+    raise RelanceError(f"no partner with id or kind {reference!r} in {partners_file()}", "escalation route")
+
+
+# ---- webhooks -------------------------------------------------------------------------------------
+class HttpSender(Protocol):
+    def __call__(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
+        """POST ``body`` to ``url``; returns the HTTP status."""
+        ...
+
+
+@dataclass
+class RecordingSender:
+    """Keeps every request instead of sending it (tests, the embedded AWS, the simulator)."""
+
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    status: int = 202
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __call__(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
+        with self._lock:
+            self.requests.append({"url": url, "body": json.loads(body), "headers": dict(headers)})
+        return self.status
+
+
+class UrllibSender:
+    """HTTPS POST with a short timeout; a non-2xx answer or a network error raises (the task retries)."""
+
+    def __init__(self, timeout: float = 10.0) -> None:
+        self.timeout = timeout
+
+    def __call__(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
+        if not url.startswith("https://"):
+            raise RelanceError("webhooks are sent over HTTPS only", url)
+        request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            return int(response.status)
+
+
+RECORDED = RecordingSender()
+"""The recording sender used when nothing may leave the machine."""
+_sender: HttpSender | None = None
+
+
+def set_http_sender(sender: HttpSender | None) -> None:
+    """Plug a sender (None: back to the default choice)."""
+    global _sender
+    _sender = sender
+
+
+def http_sender() -> HttpSender:
+    """The plugged sender; else recording under the embedded AWS (``relance.local`` is never deployed)."""
+    if _sender is not None:
+        return _sender
+    if os.environ.get("RELANCE_WEBHOOK_SENDER") == "record" or "relance.local" in sys.modules:
+        return RECORDED
+    return UrllibSender()
+
+
+def post_case(partner: Partner, payload: Mapping[str, Any], sender: HttpSender | None = None) -> int | None:
+    """POST the case to the partner's webhook, if it has one; returns the HTTP status (None: no webhook)."""
+    if not partner.webhook:
+        return None
+    body = json.dumps(payload, ensure_ascii=False, default=str).encode()
+    headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "relance/1",
+               "Idempotency-Key": str(payload.get("case_id", ""))}
+    status = (sender or http_sender())(partner.webhook, body, headers)
+    if not 200 <= status < 300:
+        raise RelanceError(f"the partner's webhook answered HTTP {status}", partner.webhook)
+    return status

@@ -1,0 +1,131 @@
+"""Wiring of the escalation: clients, store, ledger and the few settings only the escalation reads.
+
+Settings are read at call time (the embedded AWS sets the environment per invocation).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from relance import runtime
+from relance.channels.base import OutgoingMessage
+from relance.channels.email import SesEmailChannel, one_line
+from relance.channels.task import SnsTaskChannel
+from relance.dispatch import Dispatcher
+from relance.errors import RelanceError
+from relance.ledger import Ledger
+from relance.models import Customer
+from relance.rendering import MessageContext, Rendered, render
+from relance.settings import Settings
+from relance.store import EscalationStore, InvoiceRecord
+
+PARIS = ZoneInfo("Europe/Paris")
+APPROVAL_BASE_URL = "APPROVAL_BASE_URL"
+APPROVAL_SECRET_ARN = "APPROVAL_SECRET_ARN"
+
+
+def env(name: str) -> str:
+    """A required escalation variable, or a RelanceError naming it."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise RelanceError(f"environment variable {name} is not set", where="settings")
+    return value
+
+
+def today_in_paris() -> dt.date:
+    return dt.datetime.now(PARIS).date()
+
+
+@dataclass
+class Services:
+    """What the escalation's steps use; built once per invocation by :meth:`from_env`."""
+
+    settings: Settings
+    store: EscalationStore
+    ledger: Ledger
+
+    @classmethod
+    def from_env(cls) -> Services:
+        return cls.from_settings(Settings.from_env())
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Services:
+        return cls(settings, EscalationStore.of(runtime.store(settings)), runtime.ledger(settings))
+
+    def client(self, service: str) -> Any:
+        return runtime.client(service)
+
+    # ---- reading the case's records ---------------------------------------------------------------
+    def customer(self, customer_id: str) -> Customer:
+        return self.ledger.customer(customer_id)
+
+    def records(self, invoice_ids: Sequence[str]) -> list[InvoiceRecord]:
+        return [self.ledger.invoice(i) for i in invoice_ids]
+
+    def context(self, customer: Customer, template: str, records: Sequence[InvoiceRecord], on: dt.date,
+                extra: Mapping[str, Any], language: str | None = None) -> MessageContext:
+        """The dispatcher's message context (amounts by the law core on ``on``), optionally re-languaged."""
+        helper = Dispatcher(self.store, self.ledger, {}, runtime.company(self.settings))
+        ctx = helper.context(customer, template, records, on, extra)
+        if language and language != ctx.language:
+            from dataclasses import replace
+
+            ctx = replace(ctx, language=language)  # type: ignore[arg-type]
+        return ctx
+
+    # ---- sending ----------------------------------------------------------------------------------
+    def send_email(self, *, to: str, to_name: str, template: str, ctx: MessageContext, case_id: str,
+                   invoice_ids: Sequence[str], on: dt.date,
+                   attachments: Sequence[tuple[str, bytes]] = ()) -> str:
+        """Render ``template`` and send it to a person of the company or a partner; returns the SES id.
+
+        Not the customer's channel: no ``customer`` tag, so a bounce here never marks the debtor's address.
+        """
+        rendered: Rendered = render(template, ("email",), ctx)
+        channel = SesEmailChannel(self.client("sesv2"), self.settings.sender_email, self.settings.company_name,
+                                  self.settings.reply_to_email, self.settings.ses_configuration_set or None)
+        message = OutgoingMessage(step=template, customer_id=case_id, customer_name=to_name,
+                                  invoice_ids=tuple(invoice_ids), run_date=on, subject=rendered.subject,
+                                  text=rendered.text, html=rendered.html, pdf=rendered.pdf, email=to,
+                                  attachments=tuple(attachments))
+        mime = channel.build(message)
+        del mime["X-Relance-Customer"]
+        mime["X-Relance-Case"] = one_line(case_id, 80)
+        request: dict[str, Any] = {
+            "FromEmailAddress": self.settings.sender_email,
+            "Destination": {"ToAddresses": [to]},
+            "ReplyToAddresses": [self.settings.reply_to_email],
+            "Content": {"Raw": {"Data": mime.as_bytes()}},
+            "EmailTags": [{"Name": "step", "Value": template}, {"Name": "case", "Value": _tag(case_id)}],
+        }
+        if self.settings.ses_configuration_set:
+            request["ConfigurationSetName"] = self.settings.ses_configuration_set
+        return str(self.client("sesv2").send_email(**request)["MessageId"])
+
+    def team_task(self, customer: Customer, template: str, records: Sequence[InvoiceRecord], on: dt.date,
+                  extra: Mapping[str, Any]) -> str:
+        """A task for the team on the task topic (handoff, escalation_declined...)."""
+        ctx = self.context(customer, template, records, on, extra)
+        rendered = render(template, ("task",), ctx)
+        channel = SnsTaskChannel(self.client("sns"), self.settings.need("task_topic_arn"))
+        receipt = channel.send(OutgoingMessage(
+            step=template, customer_id=customer.id, customer_name=customer.name,
+            invoice_ids=tuple(r.invoice_id for r in records), run_date=on,
+            subject=rendered.task_subject or rendered.subject, task=rendered.task))
+        return receipt.message_id
+
+    def note(self, invoice_ids: Sequence[str], on: dt.date, kind: str, details: Mapping[str, Any]) -> None:
+        """The same history event on every invoice of the case."""
+        for invoice_id in invoice_ids:
+            self.store.add_event(invoice_id, on, kind, {k: str(v) for k, v in details.items()})
+
+
+def _tag(value: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_\-]", "_", value)[:256] or "none"

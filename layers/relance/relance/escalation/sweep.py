@@ -1,0 +1,85 @@
+"""Reminders and expiry of pending approvals, driven by the run date (the daily run calls :func:`sweep`).
+
+Wait states and timeouts would sleep in real time; a date-driven sweep replays days like everything else:
+
+- half the approval delay passed without a decision: the approver gets one reminder (``approval_reminder``);
+- the expiry date passed: the approval is closed and the waiting task fails with ``ApprovalExpired``,
+  so the machine takes its "not approved" path.
+
+It reads only the pending approvals (one small item collection), never the invoices.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from relance.escalation.services import Services
+
+
+@dataclass
+class SweepReport:
+    """What a sweep did: approval ids reminded and expired, and errors by approval id."""
+
+    reminded: list[str] = field(default_factory=list)
+    expired: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"reminded": len(self.reminded), "expired": len(self.expired), "errors": len(self.errors)}
+
+
+def sweep(run_date: dt.date, *, services: Services | None = None) -> SweepReport:
+    """Send due reminders and expire overdue approvals as of ``run_date``. Safe to run twice a day."""
+    report = SweepReport()
+    services = services or Services.from_env()
+    for pointer in services.store.pending_approvals():
+        approval_id = str(pointer["approval_id"])
+        try:
+            _one(services, approval_id, run_date, report)
+        except Exception as exc:  # one bad approval must not stop the others; reported to the caller
+            report.errors[approval_id[:8]] = type(exc).__name__
+    return report
+
+
+def _one(services: Services, approval_id: str, run_date: dt.date, report: SweepReport) -> None:
+    approval = services.store.get_approval(approval_id)
+    if approval is None:
+        return
+    if approval.get("status") != "pending":
+        # a stale pointer (decided meanwhile): drop it
+        services.store.decide_approval(approval_id, str(approval["status"]), {}, expected=str(approval["status"]))
+        return
+    expires = dt.date.fromisoformat(str(approval["expires"]))
+    if run_date > expires:
+        if services.store.decide_approval(approval_id, "expired", {"expired_on": run_date.isoformat()}):
+            sfn = services.client("stepfunctions")
+            # the machine may already have ended (safety-net timeout): nothing left to tell it
+            with contextlib.suppress(sfn.exceptions.TaskTimedOut, sfn.exceptions.TaskDoesNotExist,
+                                     sfn.exceptions.InvalidToken):
+                sfn.send_task_failure(taskToken=approval["task_token"], error="ApprovalExpired", cause=json.dumps(
+                    {"reason": "approval expired", "date": run_date.isoformat(), "approval_id": approval_id}))
+            report.expired.append(approval_id)
+        return
+    remind_on = dt.date.fromisoformat(str(approval["remind_on"]))
+    if run_date >= remind_on and not approval.get("reminded"):
+        if not services.store.mark_reminded(approval_id, run_date):
+            return
+        from relance.escalation.tasks import send_approval_mail
+
+        case_item = services.store.get_case(str(approval["case_id"]))
+        if case_item is None:
+            return
+        try:
+            message_id = send_approval_mail(services, "approval_reminder", case_item, str(approval["link"]),
+                                            expires, run_date)
+        except Exception:
+            services.store.unmark_reminded(approval_id)
+            raise
+        services.note(list(case_item["invoices"]), run_date, "approval_reminded",
+                      {"case_id": case_item["case_id"], "to": approval.get("approver", ""),
+                       "message_id": message_id, "channel": "email", "step": "approval_reminder"})
+        report.reminded.append(approval_id)

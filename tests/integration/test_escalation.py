@@ -1,0 +1,249 @@
+"""The escalation state machine (statemachines/handoff.asl.json) executed by moto, real handlers in-process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from decimal import Decimal
+
+import pytest
+from pypdf import PdfReader
+from test_escalation_support import (
+    APPROVER,
+    RUN,
+    approval_link,
+    approve,
+    dispatch,
+    executions,
+    failures,
+    finished,
+    follow,
+    fresh,
+    function_env,
+    in_state,
+    mails,
+    pdfs_of,
+    seed,
+    states_entered,
+    text_of,
+    the_case_id,
+    topic_messages,
+    wait_for,
+)
+
+from relance import runtime
+from relance.escalation import partners
+from relance.escalation.outcome import OutcomeNotExpected, report_outcome
+from relance.escalation.sweep import sweep
+from relance.local import EmbeddedAws
+
+ETUDE = "depot-dossiers@etude-exemple.example.com"
+AGENCY = "nouveaux-dossiers@recouvrement-exemple.example.com"
+
+
+@pytest.fixture
+def aws(embedded: EmbeddedAws) -> EmbeddedAws:
+    fresh(embedded)
+    return embedded
+
+
+def _started(aws: EmbeddedAws, invoices: dict[str, str] | None = None, customer: str = "C1") -> str:
+    seed(aws, customer, invoices)
+    dispatch(aws, customer)
+    case_id = the_case_id(aws)
+    in_state(aws, case_id, "RequestApproval")
+    wait_for(lambda: mails(aws, APPROVER), what="the approval email")
+    return case_id
+
+
+def _statuses(aws: EmbeddedAws, *invoice_ids: str) -> list[str]:
+    with function_env(aws) as services:
+        return [services.ledger.invoice(i).status for i in invoice_ids]
+
+
+# ---------------------------------------------------------------- dispatch -> machine
+def test_dispatch_starts_the_machine_which_builds_the_case_and_asks_for_approval(aws: EmbeddedAws) -> None:
+    case_id = _started(aws, {"A1": "1800.00", "A2": "600.00"})
+    description = aws.client("stepfunctions").describe_execution(
+        executionArn=executions(aws)[0]["executionArn"])
+    case_input = json.loads(description["input"])
+    assert case_input["invoices"] == ["A1", "A2"] and case_input["partner"] == "commissaire_de_justice"
+    assert case_input["approval"] is True and description["status"] == "RUNNING"
+    # the case file, as JSON and PDF, under cases/<case_id>/
+    s3 = aws.client("s3")
+    bucket = aws.resources["LettersBucket"]
+    document = json.loads(s3.get_object(Bucket=bucket, Key=f"cases/{case_id}/case.json")["Body"].read())
+    a1 = document["invoices"][0]
+    assert a1["id"] == "A1" and a1["indemnity"] == "40.00" and Decimal(a1["penalties"]) > 0
+    assert a1["days_late"] == (RUN - dt.date(2026, 4, 16)).days
+    assert a1["limitation_date"] == "2031-04-16" and document["limitation_date"] == "2031-04-16"
+    assert document["totals"]["balance"] == "2400.00"
+    kinds = {(h["invoice"], h.get("step")) for h in document["history"] if h["kind"] == "sent"}
+    assert ("A1", "formal_notice") in kinds and ("A2", "final_notice") in kinds
+    letters = [h["key"] for h in document["history"] if h.get("key", "").startswith("letters/")]
+    assert "letters/2026-05-18/C1/formal_notice-A1.pdf" in letters
+    assert document["route"]["partner_kind"] == "commissaire_de_justice"
+    assert "petites créances" in document["route"]["reason"]
+    pdf = s3.get_object(Bucket=bucket, Key=f"cases/{case_id}/case.pdf")["Body"].read()
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Dossier de recouvrement" in text and "A2" in text and "Boulangerie Exemple SARL" in text
+    # the approver's email: a signed link, never the task token
+    (mail,) = mails(aws, APPROVER)
+    body = text_of(mail)
+    assert "Boulangerie Exemple SARL" in str(mail["Subject"]) and approval_link(aws) in body
+    with function_env(aws) as services:
+        case = services.store.get_case(case_id)
+        assert case is not None and case["status"] == "awaiting_approval"
+        approval = services.store.get_approval(case["approval_id"])
+        assert approval is not None and approval["task_token"] not in mail.as_string()
+        assert "approval_requested" in [e["kind"] for e in services.ledger.history("A1")]
+
+
+def test_a_second_start_of_the_same_case_does_nothing(aws: EmbeddedAws) -> None:
+    case_id = _started(aws)
+    with function_env(aws, "DispatchFunction") as services:
+        settings = services.settings
+        dispatcher = runtime.dispatcher(settings)
+        assert dispatcher.start_escalation is not None
+        description = aws.client("stepfunctions").describe_execution(executionArn=executions(aws)[0]["executionArn"])
+        again = dispatcher.start_escalation(json.loads(description["input"]))
+    assert again == executions(aws)[0]["executionArn"]
+    dispatch(aws)      # the same day's message delivered again: the claim holds
+    assert len(executions(aws)) == 1 and len(mails(aws, APPROVER)) == 1
+    assert states_entered(aws, case_id).count("BuildCaseFile") == 1
+
+
+# ---------------------------------------------------------------- approved
+def test_approved_small_case_goes_to_the_commissaire_de_justice_and_is_handed_off(aws: EmbeddedAws) -> None:
+    case_id = _started(aws, {"A1": "1800.00", "A2": "600.00"})
+    reply = approve(aws, approval_link(aws), day=RUN + dt.timedelta(days=2))
+    assert reply["statusCode"] == 200 and "approuvée" in reply["body"]
+    in_state(aws, case_id, "WaitForOutcome")
+    (sent,) = wait_for(lambda: mails(aws, ETUDE), what="the partner email")
+    attachments = pdfs_of(sent)
+    assert f"dossier-{case_id}.pdf" in attachments
+    case_pdf = PdfReader(io.BytesIO(attachments[f"dossier-{case_id}.pdf"]))
+    assert "A1" in "".join(p.extract_text() for p in case_pdf.pages)
+    assert "Boulangerie Exemple SARL" in text_of(sent) and not mails(aws, AGENCY)
+    assert _statuses(aws, "A1", "A2") == ["handed_off", "handed_off"]
+    assert any(m.startswith("Dossier transmis") for m in topic_messages(aws))
+    with function_env(aws) as services:
+        assert list(services.store.due_entries(RUN + dt.timedelta(days=400))) == []
+        history = [e["kind"] for e in services.ledger.history("A1")]
+        assert {"submitted_to_partner", "stopped"} <= set(history)
+        case = services.store.get_case(case_id)
+        assert case is not None and case["status"] == "with_partner" and case["handed_off_on"] == "2026-06-07"
+    assert partners.RECORDED.requests == []       # the étude has no webhook
+
+
+def test_approved_large_case_goes_to_the_collection_agency_email_and_webhook(aws: EmbeddedAws) -> None:
+    case_id = _started(aws, {"B1": "7200.00"}, customer="C2")
+    approve(aws, approval_link(aws))
+    in_state(aws, case_id, "WaitForOutcome")
+    (sent,) = mails(aws, AGENCY)
+    assert f"dossier-{case_id}.pdf" in pdfs_of(sent) and not mails(aws, ETUDE)
+    (request,) = partners.RECORDED.requests
+    assert request["url"] == "https://api.recouvrement-exemple.example.com/v1/cases"
+    assert request["body"]["case_id"] == case_id and request["body"]["totals"]["balance"] == "7200.00"
+    assert request["headers"]["Idempotency-Key"] == case_id
+    assert _statuses(aws, "B1") == ["handed_off"]
+
+
+def test_reported_outcome_books_the_recovered_amount_as_payments(aws: EmbeddedAws) -> None:
+    case_id = _started(aws, {"A1": "1800.00", "A2": "600.00"})
+    approve(aws, approval_link(aws))
+    in_state(aws, case_id, "WaitForOutcome")
+    wait_for(lambda: _case_status(aws, case_id) == "with_partner", what="the outcome token")
+    with function_env(aws) as services:
+        with pytest.raises(Exception, match="outcome"):
+            report_outcome(case_id, "won", "10.00", "2026-07-01", services=services)
+        result = report_outcome(case_id, "partly_recovered", "2000.00", "2026-07-10", services=services)
+        assert result == {"case_id": case_id, "outcome": "partly_recovered", "amount": "2000.00",
+                          "date": "2026-07-10"}
+        with pytest.raises(OutcomeNotExpected):
+            report_outcome(case_id, "recovered", "400.00", "2026-07-11", services=services)
+    assert finished(aws, case_id)["status"] == "SUCCEEDED"
+    with function_env(aws) as services:
+        a1, a2 = services.ledger.invoice("A1"), services.ledger.invoice("A2")
+        assert (a1.status, a1.balance) == ("paid", Decimal("0"))       # oldest first: 1800 then 200
+        assert (a2.status, a2.balance) == ("handed_off", Decimal("400.00"))
+        assert a2.payments == ((dt.date(2026, 7, 10), Decimal("200.00")),)
+        assert "handoff_outcome" in [e["kind"] for e in services.ledger.history("A2")]
+        case = services.store.get_case(case_id)
+        assert case is not None and case["status"] == "closed"
+
+
+def _case_status(aws: EmbeddedAws, case_id: str) -> str | None:
+    with function_env(aws) as services:
+        case = services.store.get_case(case_id)
+        return None if case is None else str(case.get("status"))
+
+
+# ---------------------------------------------------------------- not approved
+def test_rejected_case_is_declined_and_the_team_gets_a_task(aws: EmbeddedAws) -> None:
+    case_id = _started(aws)
+    reply = approve(aws, approval_link(aws), decision="reject", reason="client historique, on l'appelle")
+    assert reply["statusCode"] == 200 and "refusée" in reply["body"]
+    assert finished(aws, case_id)["status"] == "SUCCEEDED"
+    assert "MarkDeclined" in states_entered(aws, case_id) and "SubmitToPartner" not in states_entered(aws, case_id)
+    assert _statuses(aws, "A1") == ["escalation_declined"]
+    (task,) = [m for m in topic_messages(aws) if m.startswith("Transmission refusée")]
+    assert "on l'appelle" in task and APPROVER in task
+    assert not mails(aws, ETUDE) and not mails(aws, AGENCY)
+    with function_env(aws) as services:
+        stopped = [e for e in services.ledger.history("A1") if e["kind"] == "stopped"]
+        assert stopped[-1]["details"]["status"] == "escalation_declined"
+        assert list(services.store.due_entries(RUN + dt.timedelta(days=400))) == []
+
+
+def test_reminder_once_at_half_delay_then_expiry_ends_not_approved(aws: EmbeddedAws) -> None:
+    case_id = _started(aws)
+    link = approval_link(aws)
+
+    def run_sweep(day: dt.date) -> dict[str, int]:
+        with function_env(aws) as services:
+            return sweep(day, services=services).as_dict()
+
+    assert run_sweep(RUN + dt.timedelta(days=3)) == {"reminded": 0, "expired": 0, "errors": 0}
+    assert run_sweep(RUN + dt.timedelta(days=4)) == {"reminded": 1, "expired": 0, "errors": 0}
+    assert run_sweep(RUN + dt.timedelta(days=4)) == {"reminded": 0, "expired": 0, "errors": 0}  # duplicate run
+    assert run_sweep(RUN + dt.timedelta(days=7)) == {"reminded": 0, "expired": 0, "errors": 0}  # last valid day
+    reminders = [m for m in mails(aws, APPROVER) if m["X-Relance-Step"] == "approval_reminder"]
+    assert len(reminders) == 1 and link in text_of(reminders[0])
+    assert follow(aws, "GET", link, day=RUN + dt.timedelta(days=7))["statusCode"] == 200
+    # through the EscalationFunction, as the daily run would reach it
+    assert aws.invoke("EscalationFunction", {"action": "sweep", "run_date": "2026-06-13"})["expired"] == 1
+    assert finished(aws, case_id)["status"] == "SUCCEEDED"
+    assert "MarkDeclined" in states_entered(aws, case_id)
+    assert _statuses(aws, "A1") == ["escalation_declined"]
+    with function_env(aws) as services:
+        stopped = [e for e in services.ledger.history("A1") if e["kind"] == "stopped"]
+        assert stopped[-1]["details"]["reason"] == "approval expired" and stopped[-1]["date"] == "2026-06-13"
+    assert any("approval expired" in m for m in topic_messages(aws) if m.startswith("Transmission refusée"))
+    assert follow(aws, "GET", link, day=RUN + dt.timedelta(days=8))["statusCode"] == 410
+
+
+def test_payment_recorded_before_approval_suspends_the_handoff(aws: EmbeddedAws) -> None:
+    case_id = _started(aws)
+    with function_env(aws) as services:
+        services.ledger.record_payment("A1", Decimal("300.00"), RUN + dt.timedelta(days=1))
+    approve(aws, approval_link(aws), day=RUN + dt.timedelta(days=2))
+    assert finished(aws, case_id)["status"] == "SUCCEEDED"
+    assert "Suspended" in states_entered(aws, case_id) and not mails(aws, ETUDE)
+    assert _statuses(aws, "A1") == ["open"]
+    assert any(m.startswith("Transmission suspendue") and "paiement reçu" in m for m in topic_messages(aws))
+
+
+# ---------------------------------------------------------------- errors
+def test_a_failing_task_ends_in_a_clear_failure_and_tells_the_team(aws: EmbeddedAws) -> None:
+    seed(aws)
+    case = {"case_id": "C1-broken", "customer": "C1", "invoices": ["A1"], "step": "handoff",
+            "partner": "no_such_partner", "run_date": RUN.isoformat(), "approval": True, "case_balance": "1800.00"}
+    aws.client("stepfunctions").start_execution(stateMachineArn=aws.resources["EscalationStateMachine"],
+                                                name=case["case_id"], input=json.dumps(case))
+    described = finished(aws, "C1-broken")
+    assert described["status"] == "FAILED"
+    assert described.get("error") == "EscalationFailed" or failures(aws, "C1-broken")[-1]["error"] == "EscalationFailed"
+    assert any("C1-broken failed (RelanceError)" in m for m in topic_messages(aws))
+    assert _statuses(aws, "A1") == ["open"]
