@@ -10,20 +10,22 @@ import functools
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 
-from relance.channels import Channel, LetterChannel, PrintQueueProvider, SesEmailChannel, SnsSmsChannel, SnsTaskChannel
-from relance.dispatch import Dispatcher
 from relance.ledger import Ledger
 from relance.paths import policies_dir
 from relance.policy import load_policies
 from relance.policy.model import Policy
-from relance.rendering.context import CompanyInfo
 from relance.settings import Settings
 from relance.store import Store
+
+if TYPE_CHECKING:   # the dispatcher pulls in rendering: only the functions that send pay for its import
+    from relance.channels import Channel
+    from relance.dispatch import Dispatcher
+    from relance.rendering.context import CompanyInfo
 
 # Standard retry mode with more attempts: throttling (SES rate, DynamoDB bursts) backs off and retries.
 _BOTO_CONFIG = Config(retries={"max_attempts": 8, "mode": "adaptive"})
@@ -61,6 +63,8 @@ def ledger(settings: Settings) -> Ledger:
 
 
 def company(settings: Settings) -> CompanyInfo:
+    from relance.rendering.context import CompanyInfo
+
     return CompanyInfo(name=settings.company_name, siren=settings.company_siren,
                        address=settings.company_address, email=settings.sender_email,
                        reply_to=settings.reply_to_email, phone=None, iban=settings.company_iban,
@@ -68,6 +72,9 @@ def company(settings: Settings) -> CompanyInfo:
 
 
 def dispatcher(settings: Settings) -> Dispatcher:
+    from relance.channels import LetterChannel, PrintQueueProvider, SesEmailChannel, SnsSmsChannel, SnsTaskChannel
+    from relance.dispatch import Dispatcher
+
     s3 = client("s3")
     sns = client("sns")
     channels: dict[str, Channel] = {

@@ -22,8 +22,6 @@ from relance.errors import RelanceError
 from relance.rendering import formatting
 from relance.rendering.context import CompanyInfo, ContactEntry, InvoiceLine, MessageContext
 from relance.rendering.environment import Templates, templates
-from relance.rendering.pdf import write_letter
-from relance.rendering.qrcode import epc_fields
 
 __all__ = [
     "CHANNELS",
@@ -95,6 +93,10 @@ def _require(tpl: Templates, ctx: MessageContext, template: str, part: str) -> s
 
 def _pdf(tpl: Templates, name: str, ctx: MessageContext, variables: dict[str, Any]) -> bytes:
     markup = tpl.render(name, variables)
+    # fpdf2 and segno cost ~250 ms to import: only the functions that draw a letter pay for them.
+    from relance.rendering.pdf import write_letter
+    from relance.rendering.qrcode import epc_fields
+
     return write_letter(markup, ctx, epc_fields(ctx), where=str(tpl.root / name))
 
 
