@@ -1,0 +1,47 @@
+"""Imports the CSV and Factur-X files dropped under imports/ of the letters bucket (EventBridge S3 event)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from relance import runtime
+from relance.errors import ValidationError
+from relance.imports import today_paris
+from relance.imports.objects import dropped_objects, import_object
+from relance.settings import Settings
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+__all__ = ["lambda_handler", "today_paris"]
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    settings = Settings.from_env(require=["letters_bucket"])
+    bucket = settings.need("letters_bucket")
+    ledger = runtime.ledger(settings)
+    s3 = runtime.client("s3")
+    results: list[dict[str, Any]] = []
+    for obj in dropped_objects(event):
+        try:
+            report = import_object(s3, ledger, obj, bucket)
+        except ValidationError as exc:
+            # A refused key: nothing was read, and no report is written next to a key we do not trust.
+            logger.warning("import refused", extra={"key": obj.key, "reason": exc.message})
+            metrics.add_metric(name="ImportsRefused", unit=MetricUnit.Count, value=1)
+            results.append({"key": obj.key, "ok": False, "reason": exc.message})
+            continue
+        if report is None:
+            continue
+        errors = len(report.get("errors", []))
+        logger.info("imported", extra={"key": obj.key, "ok": report["ok"], "refused_rows": errors})
+        metrics.add_metric(name="ImportRowsRefused", unit=MetricUnit.Count, value=errors)
+        results.append({"key": obj.key, "ok": report["ok"], "errors": errors})
+    return {"imports": results}

@@ -1,0 +1,114 @@
+"""Imports of files dropped in the letters bucket under ``imports/``: CSV or Factur-X PDF, with a report.
+
+A file ``imports/<name>.csv`` (or ``.pdf``) is imported; the report goes next to it as
+``imports/<name>.report.json``. Keys outside ``imports/`` or with path tricks (``..``, ``//``, ``\\``,
+absolute, control characters) are refused and nothing is read. Report files are never imported (they
+are what this function writes: importing them would loop).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_plus
+
+from relance.errors import RelanceError, ValidationError
+from relance.imports import PARIS, today_paris
+from relance.imports.csv_import import MAX_BYTES, import_csv
+from relance.imports.facturx import import_facturx
+from relance.ledger import Ledger
+
+PREFIX = "imports/"
+REPORT_SUFFIX = ".report.json"
+_SAFE_KEY = re.compile(r"^imports/(?:[A-Za-z0-9][A-Za-z0-9 ._\-()+,@=]{0,200}/){0,3}"
+                       r"[A-Za-z0-9][A-Za-z0-9 ._\-()+,@=]{0,200}$")
+
+
+@dataclass(frozen=True)
+class DroppedObject:
+    bucket: str
+    key: str
+    day: dt.date
+
+
+def check_key(key: str) -> str:
+    """The key if it is a file directly usable as an import, else ValidationError saying why."""
+    if not key.startswith(PREFIX):
+        raise ValidationError("only keys under imports/ are imported", key)
+    if key.startswith("/") or "\\" in key or "//" in key or any(part in (".", "..") for part in key.split("/")):
+        raise ValidationError("path tricks (.., //, \\) are refused", key)
+    if re.search(r"[\x00-\x1f\x7f]", key) or not _SAFE_KEY.match(key):
+        raise ValidationError("unexpected characters in the key (letters, digits, space . _ - ( ) + , @ =)",
+                              key)
+    return key
+
+
+def report_key(key: str) -> str:
+    """``imports/x.csv`` -> ``imports/x.report.json``."""
+    stem = key.rsplit(".", 1)[0] if "." in key.rsplit("/", 1)[-1] else key
+    return stem + REPORT_SUFFIX
+
+
+def dropped_objects(event: Mapping[str, Any]) -> Iterator[DroppedObject]:
+    """Objects named by an EventBridge ``Object Created`` event or an S3 notification (``Records``)."""
+    if "Records" in event:
+        for record in event["Records"]:
+            s3 = record.get("s3", {})
+            yield DroppedObject(str(s3.get("bucket", {}).get("name", "")),
+                                unquote_plus(str(s3.get("object", {}).get("key", ""))),
+                                _day(record.get("eventTime")))
+        return
+    detail = event.get("detail") or {}
+    yield DroppedObject(str(detail.get("bucket", {}).get("name", "")), str(detail.get("object", {}).get("key", "")),
+                        _day(event.get("time")))
+
+
+def _day(stamp: Any) -> dt.date:
+    """The Paris date of the event (a replayed event imports "as of" the same day), else today."""
+    if isinstance(stamp, str) and stamp:
+        try:
+            return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(PARIS).date()
+        except ValueError:
+            pass
+    return today_paris()
+
+
+def import_object(s3: Any, ledger: Ledger, obj: DroppedObject, expected_bucket: str) -> dict[str, Any] | None:
+    """Import one dropped file and write its report next to it; returns the report (None when skipped)."""
+    if obj.key.endswith(REPORT_SUFFIX) or obj.key.endswith("/"):
+        return None
+    if obj.bucket != expected_bucket:
+        raise ValidationError(f"bucket {obj.bucket!r} is not the letters bucket", obj.key)
+    key = check_key(obj.key)
+    extension = key.rsplit(".", 1)[-1].lower() if "." in key else ""
+    report: dict[str, Any]
+    head = s3.head_object(Bucket=obj.bucket, Key=key)
+    if int(head.get("ContentLength", 0)) > MAX_BYTES:
+        report = _failed(key, f"file larger than {MAX_BYTES // (1024 * 1024)} MB; split it")
+    elif extension == "csv":
+        data = s3.get_object(Bucket=obj.bucket, Key=key)["Body"].read()
+        report = import_csv(data, ledger, obj.day, source=key).to_json()
+    elif extension == "pdf":
+        data = s3.get_object(Bucket=obj.bucket, Key=key)["Body"].read()
+        try:
+            result = import_facturx(data, ledger, s3, obj.bucket, obj.day, source=key)
+        except RelanceError as exc:
+            report = _failed(key, exc.message)
+        else:
+            report = {"source": key, "ok": True, "kind": "factur-x", "invoice": result.invoice_id,
+                      "customer": result.customer_id, "created": result.created,
+                      "customer_created": result.customer_created, "attachment_key": result.attachment_key}
+    else:
+        report = _failed(key, f"unsupported file type {extension or '(none)'!r}: .csv or Factur-X .pdf")
+    report["imported_on"] = obj.day.isoformat()
+    s3.put_object(Bucket=obj.bucket, Key=report_key(key), ContentType="application/json",
+                  Body=json.dumps(report, indent=2, ensure_ascii=False).encode())
+    return report
+
+
+def _failed(key: str, reason: str) -> dict[str, Any]:
+    return {"source": key, "ok": False, "errors": [{"line": None, "field": None, "reason": reason}]}

@@ -1,0 +1,1 @@
+"""Operators' tools: the ``relance invoice|payment|dispute|promise|import`` commands."""

@@ -1,0 +1,97 @@
+"""POST /invoices/{id}/lifecycle: e-invoicing statuses 207/208/210/211/212/213 drive the dunning."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.sns.models import sns_backends
+from test_api import CUSTOMER, INVOICE, TODAY
+from test_api_support import Api, sample, use_function_env
+
+from relance.local import EmbeddedAws
+
+
+@pytest.fixture
+def api(embedded: EmbeddedAws, monkeypatch: pytest.MonkeyPatch, lambda_context: Any) -> Iterator[Api]:
+    use_function_env(embedded, monkeypatch, today=TODAY)
+    client = Api(lambda_context)
+    client.ok("POST", "/customers", CUSTOMER)
+    client.ok("POST", "/invoices", INVOICE)
+    yield client
+
+
+def tasks(embedded: EmbeddedAws) -> list[tuple[str, str]]:
+    topic = sns_backends[DEFAULT_ACCOUNT_ID][embedded.region].topics[embedded.resources["TaskTopic"]]
+    return [(n[2], n[1]) for n in topic.sent_notifications]
+
+
+def test_212_records_the_payment_once(api: Api) -> None:
+    body = {"status": "212", "amount": "900.00", "date": "2026-04-30", "reference": "CDAR-1"}
+    reply = api.ok("POST", "/invoices/A1/lifecycle", body)
+    assert reply["action"] == "payment" and reply["label"] == "Encaissée"
+    assert reply["invoice"]["payments"] == [{"date": "2026-04-30", "amount": "900.00"}]
+    again = api.ok("POST", "/invoices/A1/lifecycle", body)           # the platform delivers it twice
+    assert again["action"] == "duplicate" and again["invoice"]["balance"] == "900.00"
+
+
+def test_212_needs_an_amount(api: Api) -> None:
+    status, error = api.call("POST", "/invoices/A1/lifecycle", {"status": "212"})
+    assert (status, error["field"]) == (422, "amount")
+
+
+def test_211_waits_for_the_funds_and_212_resumes(api: Api) -> None:
+    waiting = api.ok("POST", "/invoices/A1/lifecycle", {"status": "211"})["invoice"]
+    assert waiting["manual_pause"] is True and waiting["next_action"] is None
+    cashed = api.ok("POST", "/invoices/A1/lifecycle", {"status": "212", "amount": "1000.00"})["invoice"]
+    assert cashed["manual_pause"] is False and cashed["balance"] == "800.00"
+    assert cashed["next_action"] == TODAY.isoformat()
+    reasons = [e["details"].get("reason", "") for e in api.ok("GET", "/invoices/A1/history")["events"]]
+    assert any(r.startswith("e-invoicing 211") for r in reasons)
+
+
+@pytest.mark.parametrize("code", ["207", "208"])
+def test_207_208_pause_like_a_dispute(api: Api, code: str) -> None:
+    paused = api.ok("POST", "/invoices/A1/lifecycle", {"status": code})
+    assert paused["action"] == "paused" and paused["invoice"]["disputed"] is True
+    assert paused["invoice"]["next_action"] is None
+    resolved = api.ok("DELETE", "/invoices/A1/dispute")
+    assert resolved["next_action"] == TODAY.isoformat()
+
+
+@pytest.mark.parametrize(("code", "needle"), [("210", "credit note"), ("213", "issue it again")])
+def test_210_213_cancel_and_raise_a_task(api: Api, embedded: EmbeddedAws, code: str, needle: str) -> None:
+    reply = api.ok("POST", "/invoices/A1/lifecycle", {"status": code, "reason": "SIREN erroné"})
+    assert reply["action"] == "cancelled" and reply["task"] is True
+    assert (reply["invoice"]["status"], reply["invoice"]["next_action"]) == ("cancelled", None)
+    ((subject, message),) = tasks(embedded)
+    assert "A1" in subject and needle in message and "SIREN erroné" in message
+    status, _ = api.call("POST", "/invoices/A1/payments", {"amount": "1.00"})
+    assert status == 409
+
+
+def test_informational_status_is_noted(api: Api) -> None:
+    reply = api.ok("POST", "/invoices/A1/lifecycle", {"status": "205"})
+    assert reply["action"] == "noted" and reply["invoice"]["next_action"] == TODAY.isoformat()
+    kinds = [e["kind"] for e in api.ok("GET", "/invoices/A1/history")["events"]]
+    assert kinds[-1] == "lifecycle"
+
+
+@pytest.mark.parametrize("code", ["214", "999"])
+def test_unknown_code_is_a_clear_error(api: Api, code: str) -> None:
+    status, error = api.call("POST", "/invoices/A1/lifecycle", {"status": code})
+    assert status == 422 and error["field"] == "status" and "unknown e-invoicing lifecycle status" in error["error"]
+
+
+def test_amount_on_a_non_payment_status_is_refused(api: Api) -> None:
+    status, error = api.call("POST", "/invoices/A1/lifecycle", {"status": "207", "amount": "10.00"})
+    assert (status, error["field"]) == (422, "amount")
+
+
+def test_sample_event(api: Api, lambda_context: Any) -> None:
+    reply = api.module.lambda_handler(sample("api-lifecycle"), lambda_context)
+    body = json.loads(reply["body"])
+    assert reply["statusCode"] == 200 and body["action"] == "payment" and body["invoice"]["balance"] == "900.00"

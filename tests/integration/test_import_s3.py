@@ -1,0 +1,94 @@
+"""The ImportFunction: files dropped under imports/ of the letters bucket, EventBridge S3 events, reports."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_api_support import ledger_of, load_function, sample, use_function_env
+
+from relance.local import EmbeddedAws
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
+from test_facturx import facturx_pdf, plain_pdf
+
+TODAY = dt.date(2026, 5, 4)
+CSV = ("client;nom;type;facture;date_facture;echeance;montant_ttc\n"
+       "C1;Boulangerie Exemple SARL;entreprise;F-001;17/03/2026;16/04/2026;1 800,00\n"
+       "C1;Boulangerie Exemple SARL;entreprise;F-002;17/03/2026;16/04/2026;1,800.00\n").encode("cp1252")
+
+
+@pytest.fixture
+def drop(embedded: EmbeddedAws, monkeypatch: pytest.MonkeyPatch, lambda_context: Any) -> Any:
+    use_function_env(embedded, monkeypatch, today=TODAY)
+    bucket = embedded.resources["LettersBucket"]
+    s3 = embedded.client("s3")
+    module = load_function("imports")
+
+    def run(key: str, body: bytes | None = None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        if body is not None:
+            s3.put_object(Bucket=bucket, Key=key, Body=body)
+        event = copy.deepcopy(sample("s3-import"))
+        event["detail"]["bucket"]["name"] = bucket
+        event["detail"]["object"]["key"] = key
+        result = module.lambda_handler(event, lambda_context)
+        report_key = key.rsplit(".", 1)[0] + ".report.json"
+        try:
+            report = json.loads(s3.get_object(Bucket=bucket, Key=report_key)["Body"].read())
+        except s3.exceptions.NoSuchKey:
+            report = None
+        return result, report
+
+    run.s3, run.bucket = s3, bucket  # type: ignore[attr-defined]
+    return run
+
+
+def test_csv_dropped_is_imported_with_a_report_next_to_it(drop: Any, embedded: EmbeddedAws) -> None:
+    result, report = drop("imports/factures-avril.csv", CSV)
+    assert result == {"imports": [{"key": "imports/factures-avril.csv", "ok": False, "errors": 1}]}
+    assert report is not None and report["invoices"]["created"] == 1
+    (error,) = report["errors"]
+    assert error["line"] == 3 and error["field"] == "amount" and "ambiguous" in error["reason"]
+    assert report["imported_on"] == "2026-05-04"        # the event's day in Paris, not the wall clock
+    assert ledger_of(embedded).invoice("F-001").balance == 1800
+    _, again = drop("imports/factures-avril.csv")
+    assert again is not None and again["invoices"]["created"] == 0 and again["invoices"]["unchanged"] == 1
+
+
+def test_factur_x_dropped_creates_invoice_and_keeps_the_pdf(drop: Any, embedded: EmbeddedAws) -> None:
+    pdf = facturx_pdf()
+    _, report = drop("imports/F-2026-001.pdf", pdf)
+    assert report is not None and report["ok"] and report["created"] and report["customer_created"]
+    ledger = ledger_of(embedded)
+    record = ledger.invoice("F-2026-001")
+    assert record.attachment_key == "invoices/F-2026-001.pdf"
+    assert drop.s3.get_object(Bucket=drop.bucket, Key=record.attachment_key)["Body"].read() == pdf
+    customer = ledger.customer("123456789")
+    assert (customer.siren, customer.email) == ("123456789", "compta@boulangerie.example")
+    _, again = drop("imports/F-2026-001.pdf")
+    assert again is not None and again["ok"] and again["created"] is False
+
+
+def test_pdf_without_factur_x_gets_a_clear_report(drop: Any) -> None:
+    _, report = drop("imports/scan.pdf", plain_pdf())
+    assert report is not None and not report["ok"] and "no Factur-X XML" in report["errors"][0]["reason"]
+
+
+@pytest.mark.parametrize("key", ["letters/evil.csv", "imports/../letters/x.csv", "/imports/x.csv",
+                                 "imports//x.csv", "imports/a\\b.csv", "imports/./x.csv"])
+def test_keys_with_path_tricks_are_refused(drop: Any, key: str) -> None:
+    result, report = drop(key, CSV)
+    (outcome,) = result["imports"]
+    assert outcome["ok"] is False and report is None
+
+
+def test_reports_and_other_files_are_not_imported(drop: Any) -> None:
+    result, _ = drop("imports/factures-avril.report.json", b"{}")
+    assert result == {"imports": []}
+    _, report = drop("imports/notes.txt", b"hello")
+    assert report is not None and "unsupported file type" in report["errors"][0]["reason"]
