@@ -1,0 +1,198 @@
+"""The core layer as Lambda gets it: its zipped size, and each handler's cold import time.
+
+The layer is built the way ``layers/relance/Makefile`` builds it (pip wheels for python3.13 arm64 with
+``--platform``, the relance package without ``relance/local``, ``policies/`` and ``letter_templates/``), then
+zipped. Cold imports run in a fresh interpreter (``python -S``: stdlib only) with, on ``sys.path``, the
+function folder, the same layer contents installed for this machine (arm64 wheels do not load on x86_64)
+and boto3/botocore (which the Lambda runtime provides). Like Lambda, where ``/opt`` is read-only and the
+Makefile ships no ``.pyc``, the layer's modules are compiled at import (``PYTHONDONTWRITEBYTECODE``); the
+same import with precompiled bytecode is reported beside it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+LAYER_DIR = REPO / "layers" / "relance"
+FUNCTIONS = REPO / "functions"
+PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
+SUPPLEMENT_DEPS = {"aws_xray_sdk": ("wrapt",)}
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py")
+
+_IMPORT = """
+import sys, time
+sys.path[:0] = {paths!r}
+started = time.perf_counter()
+import app
+print(round((time.perf_counter() - started) * 1000, 2))
+"""
+
+
+def _pip(target: Path, platform: bool) -> None:
+    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+           "--requirement", str(LAYER_DIR / "requirements.txt"), "--target", str(target), "--only-binary=:all:"]
+    if platform:
+        for name in PLATFORMS:
+            cmd += ["--platform", name]
+        cmd += ["--implementation", "cp", "--python-version", "3.13"]
+    subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=300)
+
+
+def _add_core(python_dir: Path) -> None:
+    shutil.copytree(LAYER_DIR / "relance", python_dir / "relance",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "local"))
+
+
+def build_layer(root: Path, platform: bool = True) -> Path:
+    """A layer tree (``python/``, ``policies/``, ``letter_templates/``) under ``root``; returns ``root``."""
+    python_dir = root / "python"
+    python_dir.mkdir(parents=True)
+    _pip(python_dir, platform)
+    _add_core(python_dir)
+    for pycache in python_dir.rglob("__pycache__"):
+        shutil.rmtree(pycache, ignore_errors=True)
+    shutil.copytree(REPO / "policies", root / "policies")
+    shutil.copytree(REPO / "letter_templates", root / "letter_templates")
+    return root
+
+
+def zip_size(root: Path, out: Path) -> tuple[int, int, int]:
+    """(zipped bytes, unzipped bytes, files) of a deflate zip of ``root``, as ``sam package`` makes it."""
+    files = raw = 0
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(root).as_posix())
+                files += 1
+                raw += path.stat().st_size
+    return out.stat().st_size, raw, files
+
+
+def _runtime_dir(root: Path) -> Path:
+    """boto3 and its dependencies (provided by the Lambda runtime), linked from this interpreter's site."""
+    import boto3
+
+    site = Path(boto3.__file__).resolve().parents[1]
+    runtime = root / "runtime"
+    runtime.mkdir()
+    for name in RUNTIME_PROVIDED:
+        if (site / name).exists():
+            (runtime / name).symlink_to(site / name)
+    return runtime
+
+
+def _function_env(name: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "AWS_", "POWERTOOLS_"))}
+    env.update({"AWS_LAMBDA_FUNCTION_NAME": f"relance-{name}", "AWS_REGION": "eu-west-3",
+                "AWS_DEFAULT_REGION": "eu-west-3", "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512", "POWERTOOLS_SERVICE_NAME": "relance",
+                "POWERTOOLS_METRICS_NAMESPACE": "Relance", "PYTHONDONTWRITEBYTECODE": "1"})
+    return env
+
+
+def _import_ms(function: str, paths: list[str], env: dict[str, str]) -> tuple[float | None, str]:
+    code = _IMPORT.format(paths=[str(FUNCTIONS / function), *paths])
+    proc = subprocess.run([sys.executable, "-S", "-c", code], env=env, capture_output=True, text=True,
+                          timeout=120, cwd=tempfile.gettempdir())
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["failed"])[-1]
+        return None, last[:300]
+    return float(proc.stdout.strip().splitlines()[-1]), ""
+
+
+def _supplement(root: Path, error: str) -> Path | None:
+    """A folder linking the module an import missed (and its own dependencies) from this venv, if present.
+
+    Lets the benchmark still time a handler whose layer lacks a package; the error is reported.
+    """
+    match = re.search(r"No module named '([A-Za-z0-9_]+)", error)
+    if not match:
+        return None
+    extra = root / "supplement"
+    extra.mkdir(exist_ok=True)
+    site = next((Path(p) for p in sys.path if p.endswith("site-packages")), None)
+    if site is None:
+        return None
+    for name in (match.group(1), *SUPPLEMENT_DEPS.get(match.group(1), ())):
+        source = site / name
+        if source.exists() and not (extra / name).exists():
+            (extra / name).symlink_to(source)
+    return extra if (extra / match.group(1)).exists() else None
+
+
+def cold_imports(paths: list[str], repeats: int, scratch: Path) -> dict[str, Any]:
+    """Median import time of each handler (ms), fresh interpreter each time; and the errors, if any.
+
+    A handler that fails to import is retried with the missing package taken from this venv (so the
+    other costs are still measured); the failure stays in ``errors``.
+    """
+    out: dict[str, Any] = {"ms": {}, "errors": {}}
+    for function in sorted(p.name for p in FUNCTIONS.iterdir() if (p / "app.py").is_file()):
+        env = _function_env(function)
+        times: list[float] = []
+        search = list(paths)
+        for _ in range(repeats):
+            ms, error = _import_ms(function, search, env)
+            for _fix in range(3):
+                if ms is not None:
+                    break
+                out["errors"].setdefault(function, error)
+                extra = _supplement(scratch, error)
+                if extra is None:
+                    break
+                if str(extra) not in search:
+                    search.append(str(extra))
+                ms, error = _import_ms(function, search, env)
+            if ms is None:
+                out["errors"][function] = f"{out['errors'].get(function, '')} | {error}"
+                break
+            times.append(ms)
+        if times:
+            out["ms"][function] = statistics.median(times)
+    return out
+
+
+def bench_layer(repeats: int = 3, build: bool = True) -> dict[str, Any]:
+    """Layer zip size (MB) and cold import times; ``build=False`` (smoke) skips pip and uses this venv."""
+    result: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="relance-bench-") as tmp:
+        root = Path(tmp)
+        if build:
+            try:
+                layer = build_layer(root / "layer")
+                zipped, raw, files = zip_size(layer, root / "layer.zip")
+                result.update(zip_mb=zipped / 1e6, unzipped_mb=raw / 1e6, files=files)
+            except (subprocess.SubprocessError, OSError) as exc:
+                result["zip_error"] = f"layer build failed: {exc}"[:300]
+            try:
+                native = root / "native" / "python"
+                native.mkdir(parents=True)
+                _pip(native, platform=False)
+                _add_core(native)
+                paths = [str(native), str(_runtime_dir(root))]
+                result["import_setup"] = "layer contents (native wheels) + runtime boto3, no .pyc"
+            except (subprocess.SubprocessError, OSError) as exc:
+                result["import_error"] = f"native layer install failed: {exc}"[:300]
+                build = False
+        if not build:
+            import relance
+
+            paths = [str(Path(relance.__file__).resolve().parents[1]),
+                     *[p for p in sys.path if p.endswith("site-packages")]]
+            result["import_setup"] = "fallback: repository layer + this venv's site-packages"
+        result["cold"] = cold_imports(paths, repeats, root)
+        if build:
+            subprocess.run([sys.executable, "-m", "compileall", "-q", str(root / "native" / "python")],
+                           check=False, capture_output=True)
+            result["with_pyc"] = cold_imports(paths, 1, root)
+    return result
