@@ -17,6 +17,7 @@ from relance.errors import PolicyError, RelanceError
 COMMAND_MODULES = (
     "relance.policy.cli",
     "relance.law.cli",
+    "relance.ops.cli",
 )
 
 
