@@ -227,3 +227,13 @@ def test_sample_events_run(api: Api, lambda_context: Any) -> None:
     assert reply["statusCode"] == 201 and json.loads(reply["body"])["invoice"]["balance"] == "900.00"
     reply = api.module.lambda_handler(sample("api-get-invoice"), lambda_context)
     assert reply["statusCode"] == 200
+
+
+# ---------------------------------------------------------------------------- escalation outcomes
+def test_outcome_of_an_unknown_case_is_404_and_a_bad_outcome_422(api: Api) -> None:
+    status, body = api.call("POST", "/cases/NOPE-0000/outcome", {"outcome": "recovered", "amount": "10.00"})
+    assert status == 404 and "NOPE-0000" in body["error"]
+    status, body = api.call("POST", "/cases/NOPE-0000/outcome", {"outcome": "won", "amount": "10.00"})
+    assert status == 422 and body["field"] == "outcome"
+    status, body = api.call("POST", "/cases/NOPE-0000/outcome", {"outcome": "recovered", "amount": 10.5})
+    assert status == 422 and body["field"] == "amount"

@@ -131,6 +131,15 @@ class LifecycleIn(Body):
     reason: Annotated[str, Field(max_length=500)] | None = None
 
 
+class OutcomeIn(Body):
+    """What the collection partner achieved on a handed-off case (reported by the partner or the team)."""
+
+    outcome: Literal["recovered", "partly_recovered", "failed"]
+    amount: ApiAmount | None = Field(default=None, description="Recovered amount (required unless failed).")
+    date: Annotated[Date, WithJsonSchema({"type": "string", "format": "date"})] | None = Field(
+        default=None, description="Date the funds were credited; today (Paris) by default.")
+
+
 # ---------------------------------------------------------------------------- responses
 class ErrorOut(BaseModel):
     error: str
@@ -203,3 +212,10 @@ class LifecycleOut(BaseModel):
     action: Literal["payment", "paused", "resumed", "cancelled", "noted", "duplicate"]
     invoice: InvoiceOut
     task: bool = False
+
+
+class OutcomeOut(BaseModel):
+    case_id: str
+    outcome: str
+    amount: str
+    date: str

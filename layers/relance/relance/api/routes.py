@@ -31,6 +31,8 @@ from relance.api.models import (
     LifecycleIn,
     LifecycleOut,
     OptionalReasonIn,
+    OutcomeIn,
+    OutcomeOut,
     PaymentIn,
     PaymentOut,
     PlanIn,
@@ -185,6 +187,12 @@ def build_app(service: Callable[[], ApiService]) -> APIGatewayRestResolver:
               summary="Apply an e-invoicing lifecycle status (CDAR 200-213)")
     def apply_lifecycle(invoice_id: IdPath, body: Annotated[LifecycleIn, Body()]) -> LifecycleOut:
         return service().lifecycle(invoice_id, body)
+
+    # ---- escalation cases
+    @app.post("/cases/<case_id>/outcome", responses=_WRITE,
+              summary="Report the collection partner's outcome on a handed-off case")
+    def report_outcome(case_id: IdPath, body: Annotated[OutcomeIn, Body()]) -> OutcomeOut:
+        return service().report_outcome(case_id, body)
 
     return app
 

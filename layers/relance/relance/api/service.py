@@ -27,6 +27,8 @@ from relance.api.models import (
     LifecycleIn,
     LifecycleOut,
     OptionalReasonIn,
+    OutcomeIn,
+    OutcomeOut,
     PaymentIn,
     PaymentOut,
     PlanIn,
@@ -252,3 +254,11 @@ class ApiService:
             reference=body.reference, reason=body.reason, notify=self.notify))
         return LifecycleOut(status=result.code, label=result.label, action=result.action,
                             invoice=invoice_view(result.record, today), task=result.task)
+
+    def report_outcome(self, case_id: str, body: OutcomeIn) -> OutcomeOut:
+        """Resume the case's hand-off machine with the partner's outcome (409 when none is awaited)."""
+        from relance.escalation.outcome import report_outcome
+
+        result = self._run(lambda: report_outcome(case_id, body.outcome, body.amount, body.date or self.today()))
+        return OutcomeOut(case_id=case_id, outcome=str(result["outcome"]), amount=str(result["amount"]),
+                          date=str(result["date"]))
