@@ -89,10 +89,11 @@ def test_conditions_are_evaluated_on_the_day_not_before(standard: Policy) -> Non
 def test_catch_up_after_an_outage_is_one_step_at_a_time(standard: Policy) -> None:
     today = date(2026, 5, 20)
     decision = evaluate(standard, state(), CTX, today)
-    assert due_ids(decision) == ["courtesy"]
-    assert decision.next_action == date(2026, 5, 26)       # 25 May = Whit Monday
-    decision = evaluate(standard, state("1000.00", ("courtesy", today)), CTX, date(2026, 5, 26))
+    # The pre-due courtesy is skipped once overdue (its wording announces a due date still to come).
     assert due_ids(decision) == ["due"]
+    assert decision.next_action == date(2026, 5, 26)       # 25 May = Whit Monday
+    decision = evaluate(standard, state("1000.00", ("due", today)), CTX, date(2026, 5, 26))
+    assert due_ids(decision) == ["call"]
 
 
 def test_escalation_route(standard: Policy) -> None:
@@ -136,7 +137,7 @@ def test_pauses(standard: Policy) -> None:
     assert evaluate(standard, state(promise_until=today), CTX, today).paused == "promise"
     # The day after the promise the ladder resumes.
     resumed = evaluate(standard, state(promise_until=date(2026, 4, 19)), CTX, today)
-    assert resumed.paused is None and due_ids(resumed) == ["courtesy"]
+    assert resumed.paused is None and due_ids(resumed) == ["due"]
     plan = evaluate(standard, state(plan_paused_until=date(2026, 5, 10), promise_until=date(2026, 4, 25)),
                     CTX, today)
     assert plan == Decision((), date(2026, 5, 11), paused="payment_plan")

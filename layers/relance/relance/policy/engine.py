@@ -7,7 +7,9 @@ Rules (DESIGN.md "Policy semantics"):
 * The candidate is the first step after the last one sent; steps before it that never went out are passed.
 * A step's date is ``next_business_day(max(due + at, last_sent + min_gap_days))``.
 * When that date has come, its ``when`` is evaluated with today's facts: false skips it (it neither blocks
-  the next step nor counts for the gap), true makes it due today. At most one step per invoice per day, so
+  the next step nor counts for the gap), true makes it due today. A pre-due step (negative offset) whose
+  invoice is already overdue is skipped the same way: its wording announces a due date still to come.
+  At most one step per invoice per day, so
   after an outage the ladder resumes one step at a time, gap included.
 * Nothing is due on a day that is not a business day: the step waits for the next one.
 
@@ -133,8 +135,12 @@ def evaluate(policy: Policy, state: InvoiceState, ctx: CustomerContext, today: d
         if not business.is_business_day(today):
             return Decision((), business.next_business_day(today))
         step = steps[index]
-        if step.when and not step.applies(balance, ctx, (today - state.due).days):
-            index += 1          # skipped: passed, and it does not count for the gap
+        overdue_days = (today - state.due).days
+        if (step.at_days < 0 and overdue_days > 0) or (step.when and not step.applies(balance, ctx, overdue_days)):
+            # Skipped: a pre-due courtesy step makes no sense once the invoice is overdue (late import,
+            # long outage), and a false condition passes the step. Neither blocks the next step nor counts
+            # for the gap.
+            index += 1
             continue
         partner = None
         if step.action == "escalate":
