@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 
-from relance import runtime
+from relance import observability, runtime
 from relance.api.routes import build_app, handle
 from relance.api.service import ApiService
 from relance.imports import today_paris
 from relance.settings import Settings
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+logger, tracer, metrics = observability.powertools()
 
 
 def _service() -> ApiService:
@@ -38,4 +36,11 @@ app = build_app(_service)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return handle(app, event, context)
+    response = handle(app, event, context)
+    if event.get("httpMethod") == "POST" and str(event.get("path", "")).endswith("/payments") \
+            and response.get("statusCode") == 201:
+        try:   # AmountRecovered: the part of the payment that reduced a balance
+            observability.add_amount_recovered(metrics, [json.loads(response["body"])["applied"]])
+        except (KeyError, TypeError, ValueError, ArithmeticError):
+            logger.warning("payment recorded but its amount is unreadable: AmountRecovered not counted")
+    return response

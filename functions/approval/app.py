@@ -11,15 +11,14 @@ import time
 import urllib.parse
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
+from relance import observability
 from relance.escalation import approvals, page
 from relance.escalation.services import APPROVAL_SECRET_ARN, Services, env
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+logger, tracer, metrics = observability.powertools()
 
 HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
@@ -97,7 +96,7 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
     return _reply(200, page.message_page(decision))
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -6,19 +6,16 @@ import datetime as dt
 import json
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from relance import runtime
+from relance import observability, runtime
 from relance.dispatch import DispatchReport
 from relance.errors import ValidationError
 from relance.settings import Settings
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+logger, tracer, metrics = observability.powertools()
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
@@ -32,6 +29,7 @@ def parse_body(record: SQSRecord) -> tuple[str, dt.date]:
 
 @tracer.capture_method
 def handle_record(record: SQSRecord) -> None:
+    observability.correlate(logger, sqs_message_id=record.message_id)
     try:
         customer, run_date = parse_body(record)
     except ValidationError as exc:
@@ -47,20 +45,16 @@ def handle_record(record: SQSRecord) -> None:
 def _count(report: DispatchReport) -> None:
     for sent in report.sent:
         for channel in sent["channels"]:
-            metrics.add_metric(name="MessagesSent", unit=MetricUnit.Count, value=1)
             logger.info("sent", extra={"step": sent["step"], "channel": channel,
                                        "invoices": len(sent["invoices"])})
-    if report.quarantined:
-        metrics.add_metric(name="QuarantinedRecords", unit=MetricUnit.Count, value=len(report.quarantined))
-        for q in report.quarantined:
-            logger.warning("quarantined", extra={"record_kind": q["kind"], "record_id": q["id"],
-                                                 "reason": q["reason"]})
-    if report.flagged:
-        metrics.add_metric(name="FlaggedClaims", unit=MetricUnit.Count, value=len(report.flagged))
-    if report.failures:
-        metrics.add_metric(name="SendFailures", unit=MetricUnit.Count, value=len(report.failures))
-    if report.escalations:
-        metrics.add_metric(name="EscalationsStarted", unit=MetricUnit.Count, value=len(report.escalations))
+    observability.count_sends((sent["step"], channel) for sent in report.sent for channel in sent["channels"])
+    for q in report.quarantined:
+        logger.warning("quarantined", extra={"record_kind": q["kind"], "record_id": q["id"],
+                                             "reason": q["reason"]})
+    observability.add_count(metrics, "QuarantinedRecords", len(report.quarantined))
+    observability.add_count(metrics, "FlaggedClaims", len(report.flagged))
+    observability.add_count(metrics, "SendFailures", len(report.failures))
+    observability.add_count(metrics, "EscalationsStarted", len(report.escalations))
 
 
 @logger.inject_lambda_context

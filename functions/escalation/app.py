@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
+from relance import observability
 from relance.escalation import tasks
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+logger, tracer, metrics = observability.powertools()
 
 
 @logger.inject_lambda_context
@@ -24,8 +22,12 @@ metrics = Metrics()
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     action = str(event.get("action", ""))
     case_id = str((event.get("case") or {}).get("case_id", ""))
+    # the execution is named after the case (relance.escalation): its name is the correlation id
+    observability.correlate(logger, execution_name=case_id)
     logger.append_keys(action=action, case_id=case_id)
     result = tasks.run(event)
     metrics.add_metric(name=f"Escalation_{action}", unit=MetricUnit.Count, value=1)
+    if action == "record_outcome":
+        observability.add_amount_recovered(metrics, (p["amount"] for p in result.get("payments", [])))
     logger.info("escalation task done")
     return result

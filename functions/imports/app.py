@@ -4,23 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
-from relance import runtime
+from relance import observability, runtime
 from relance.errors import ValidationError
 from relance.imports import today_paris
 from relance.imports.objects import dropped_objects, import_object
 from relance.settings import Settings
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+logger, tracer, metrics = observability.powertools()
 
 __all__ = ["lambda_handler", "today_paris"]
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path="id")  # the EventBridge event's id
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

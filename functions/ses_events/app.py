@@ -8,19 +8,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
-from relance import runtime
+from relance import observability, runtime
 from relance.bounces import handle_ses_notification
 from relance.settings import Settings
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+logger, tracer, metrics = observability.powertools()
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path="Records[0].Sns.MessageId")
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

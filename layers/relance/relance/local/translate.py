@@ -7,6 +7,12 @@ static table: no network and no credentials are needed.
 
     python -m relance.local.translate --lint template.yaml       # exit 2 when cfn-lint finds errors
     python -m relance.local.translate template.yaml --out build/template.json
+
+For ``--lint``, the state machine definitions (``DefinitionUri`` files) are inlined into the
+translation as ``Definition`` objects so that cfn-lint's E36xx rules check the ASL too (they do not
+follow a ``DefinitionS3Location``, and a ``DefinitionString`` text makes cfn-lint 1.58 crash with
+E1101 on the first schema error); ``relance.local.asl`` then checks every transition
+(``Next``/``Default``/``Catch``), which cfn-lint does not (rule ids ``E9101``).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from relance.errors import RelanceError
+from relance.local.asl import transition_problems
 from relance.local.cfn import load_template
 from relance.local.embedded import LOCAL_PARAMETERS, REGION
 
@@ -76,13 +83,60 @@ def _placeholder_uris(template: dict[str, Any]) -> dict[str, Any]:
     return template
 
 
+def load_definition(path: Path) -> dict[str, Any]:
+    """A state machine definition file (JSON or YAML) as a dict."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RelanceError(f"cannot read state machine definition: {exc.strerror}", where=str(path)) from exc
+    except yaml.YAMLError as exc:
+        raise RelanceError(f"invalid state machine definition: {exc}", where=str(path)) from exc
+    if not isinstance(data, dict):
+        raise RelanceError("a state machine definition must be an object", where=str(path))
+    return data
+
+
+def local_definitions(
+    template_path: Path | str, problems: list[str] | None = None
+) -> dict[str, tuple[Path, dict[str, Any]]]:
+    """``{logical id: (file, ASL)}`` of the state machines whose ``DefinitionUri`` is a local file.
+
+    With a ``problems`` list, an unreadable file is reported there instead of raising.
+    """
+    template_path = Path(template_path)
+    found: dict[str, tuple[Path, dict[str, Any]]] = {}
+    for logical, resource in load_template(template_path)["Resources"].items():
+        uri = (resource.get("Properties") or {}).get("DefinitionUri")
+        if resource.get("Type") == "AWS::Serverless::StateMachine" and isinstance(uri, str) and "://" not in uri:
+            path = template_path.parent / uri
+            try:
+                found[logical] = (path, load_definition(path))
+            except RelanceError as exc:
+                if problems is None:
+                    raise
+                problems.append(f"{logical}: {exc}")
+    return found
+
+
 def translate(
-    template_path: Path | str, parameters: Mapping[str, str] | None = None, region: str = REGION
+    template_path: Path | str,
+    parameters: Mapping[str, str] | None = None,
+    region: str = REGION,
+    *,
+    inline_definitions: bool = False,
 ) -> dict[str, Any]:
-    """The SAM template at ``template_path`` as plain CloudFormation (a dict)."""
+    """The SAM template at ``template_path`` as plain CloudFormation (a dict).
+
+    With ``inline_definitions``, each state machine whose ``DefinitionUri`` is a local file gets its
+    ASL as a ``Definition`` object (``DefinitionSubstitutions`` kept) instead of a placeholder
+    ``DefinitionS3Location``: what cfn-lint needs to check it.
+    """
     from samtranslator.model.exceptions import InvalidDocumentException
     from samtranslator.translator.transform import transform
 
+    definitions = local_definitions(template_path, problems=[]) if inline_definitions else {}
     template = _placeholder_uris(load_template(template_path))
     values: dict[str, Any] = {
         name: spec["Default"]
@@ -101,6 +155,11 @@ def translate(
     finally:
         if previous is None:
             os.environ.pop("AWS_DEFAULT_REGION", None)
+    for logical, (_, definition) in definitions.items():
+        props = result["Resources"][logical]["Properties"]
+        props.pop("DefinitionS3Location", None)
+        props.pop("DefinitionString", None)
+        props["Definition"] = copy.deepcopy(definition)
     return result
 
 
@@ -121,13 +180,21 @@ class LintFinding:
 
 
 def lint(template_path: Path | str, region: str = REGION) -> list[LintFinding]:
-    """cfn-lint findings (errors, warnings, informational) on the translated template."""
+    """cfn-lint findings (errors, warnings, informational) on the translated template, state machine
+    definitions inlined, plus the transition checks of :mod:`relance.local.asl` (``E9101``)."""
     from cfnlint.api import ManualArgs
     from cfnlint.api import lint as cfn_lint
 
-    translated = translate(template_path, region=region)
+    translated = translate(template_path, region=region, inline_definitions=True)
     matches = cfn_lint(json.dumps(translated), config=ManualArgs(regions=[region]))
-    return [
+    unreadable: list[str] = []
+    definitions = local_definitions(template_path, problems=unreadable)
+    graph = [LintFinding(rule="E9100", message=problem, path="DefinitionUri") for problem in unreadable] + [
+        LintFinding(rule="E9101", message=problem.split(": ", 1)[1], path=f"{path}: {problem.split(': ', 1)[0]}")
+        for path, definition in definitions.values()
+        for problem in transition_problems(definition)
+    ]
+    return graph + [
         LintFinding(
             rule=match.rule.id,
             message=match.message,

@@ -1,0 +1,75 @@
+"""`make lint` on the template: the state machine definition is linted too (cfn-lint E36xx + transitions)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from relance.local.asl import transition_problems
+from relance.local.translate import lint, translate
+from relance.local.translate import main as translate_main
+
+REPO = Path(__file__).resolve().parents[2]
+ASL = REPO / "statemachines" / "handoff.asl.json"
+
+
+def _project_with(tmp_path: Path, definition: dict[str, Any]) -> Path:
+    (tmp_path / "statemachines").mkdir()
+    (tmp_path / "statemachines" / "handoff.asl.json").write_text(json.dumps(definition))
+    template = tmp_path / "template.yaml"
+    template.write_text((REPO / "template.yaml").read_text())
+    return template
+
+
+def test_shipped_definition_has_sound_transitions() -> None:
+    assert transition_problems(json.loads(ASL.read_text())) == []
+
+
+def test_lint_inlines_the_definition_for_cfn_lint() -> None:
+    translated = translate(REPO / "template.yaml", inline_definitions=True)
+    props = translated["Resources"]["EscalationStateMachine"]["Properties"]
+    assert props["Definition"]["StartAt"] == "BuildCaseFile" and "DefinitionS3Location" not in props
+    assert set(props["DefinitionSubstitutions"]) == {"EscalationFunctionArn", "TaskTopicArn"}
+    assert [f for f in lint(REPO / "template.yaml") if f.is_error] == []
+
+
+def test_broken_definition_fails_lint(tmp_path: Path) -> None:
+    definition = json.loads(ASL.read_text())
+    definition["States"]["Approved"]["Default"] = "MarkDecline"                    # no such state
+    definition["States"]["RequestApproval"]["Catch"][0]["Next"] = "Nowhere"        # no such state
+    definition["States"]["NeedsApproval"]["Choices"][0]["BooleanEquals"] = "no"    # schema: cfn-lint E3601
+    definition["States"]["Orphan"] = {"Type": "Pass", "End": True}                 # unreachable
+    template = _project_with(tmp_path, definition)
+    findings = [f for f in lint(template) if f.is_error]
+    messages = {(f.rule, f.message) for f in findings}
+    assert ("E9101", "'MarkDecline' is not a state of this scope") in messages
+    assert ("E9101", "'Nowhere' is not a state of this scope") in messages
+    assert ("E9101", "unreachable from StartAt 'BuildCaseFile'") in messages
+    assert any(f.rule == "E3601" and "BooleanEquals" in f.path for f in findings)
+    assert translate_main(["--lint", str(template)]) == 2
+
+
+def test_missing_definition_file_is_an_error(tmp_path: Path) -> None:
+    template = tmp_path / "template.yaml"
+    template.write_text((REPO / "template.yaml").read_text())
+    assert "E9100" in {f.rule for f in lint(template)}
+    assert translate_main(["--lint", str(template)]) == 2
+
+
+def test_transitions_are_checked_per_scope() -> None:
+    definition = {
+        "StartAt": "Fan",
+        "States": {
+            "Fan": {"Type": "Parallel", "Next": "Done", "Branches": [
+                {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Done"}}},   # Done is outside
+            ]},
+            "Map": {"Type": "Map", "End": True, "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Task"}}}},
+            "Done": {"Type": "Choice", "Choices": [{"Next": "Fan"}]},
+        },
+    }
+    problems = transition_problems(definition)
+    assert "States/Fan/Branches/0/States/A/Next: 'Done' is not a state of this scope" in problems
+    assert "States/Map/ItemProcessor/States/X: a Task state needs Next or End: true" in problems
+    assert "States/Map: unreachable from StartAt 'Fan'" in problems
+    assert not [p for p in problems if p.startswith("States/Done")]
