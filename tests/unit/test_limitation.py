@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
 from relance.errors import RelanceError
 from relance.law import limitation_date
 from relance.law.limitation import add_years

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from relance.policy import load_policies, load_policy, validate_files
 from relance.policy.schema import policy_schema, schema_json, vocabulary_markdown
 

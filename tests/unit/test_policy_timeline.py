@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 import relance.cli
 from relance.policy import load_policy, load_policy_text, timeline
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from relance.errors import PolicyError
 from relance.policy import load_policies, load_policy, load_policy_text, validate_files, validate_text
 from relance.policy.actions import TEMPLATE_SUFFIXES

@@ -7,6 +7,7 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+
 from relance.errors import RateMissingError, RelanceError
 from relance.law import compute, legal_rate, reference_ecb_rate
 from relance.law.rates import ENV_RATES_FILE, Semester, parse_table, table

@@ -160,6 +160,7 @@ class Dispatcher:
             self._flag(customer, policy, abandoned, step.id, run_date, report)
         if not claimed:
             return
+        faults.maybe_fail("after_claim")
         if step.action == "escalate":
             self._escalate(customer, policy, claimed, all_records, run_date, report)
             return
@@ -285,7 +286,8 @@ class Dispatcher:
                                    [*events, (run_date, "flagged", {"step": step_id, "reason": reason})],
                                    "flagged", changes={"send_failures": 0})
             self._notify_team(customer, "flagged_claim", [record], run_date,
-                              {"flag_reason": reason, "flag_step": step_id})
+                              {"flag_reason": reason, "flag_step": step_id, "flagged_step": step_id,
+                               "reason": reason})
             report.flagged.append({"invoice": record.invoice_id, "step": step_id, "reason": reason})
             return
         # Keep the invoice due: the next run tries again.

@@ -19,8 +19,9 @@ _TAG = re.compile(r"[^A-Za-z0-9_\-]")
 
 
 def one_line(value: str, limit: int = 250) -> str:
-    """Header-safe text: CR, LF and other control characters (header injection) become spaces."""
-    return re.sub(r"[\x00-\x1f\x7f]+", " ", value).strip()[:limit]
+    """Header-safe text: CR, LF, other control characters and Unicode line breaks (NEL, U+2028, U+2029,
+    which the email library refuses in a header) become spaces."""
+    return re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+", " ", value).strip()[:limit]
 
 
 @dataclass

@@ -206,6 +206,8 @@ def parse_csv_amount(text: str) -> Decimal:
     if "," in value and "." in value:
         raise ValueError(f"ambiguous amount {text!r}: write 1200.00, 1200,00 or 1 200,00 "
                          "(not both a comma and a dot)")
+    if re.search(r"[^\d.,\-" + _GROUP_SPACES + "]", value):
+        raise ValueError(f"{text!r} is not an amount (e.g. 1 200,50 or 1200.50)")
     if any(s in value for s in _GROUP_SPACES):
         if not re.fullmatch(r"\d{1,3}([" + _GROUP_SPACES + r"]\d{3})+([.,]\d{1,2})?", value):
             raise ValueError(f"amount {text!r}: spaces may only separate groups of three digits (1 200,50)")
