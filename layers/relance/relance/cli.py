@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "relance.policy.cli",
     "relance.law.cli",
     "relance.ops.cli",
+    "relance.simulate.cli",
     "relance.gdpr_cli",
 )
 

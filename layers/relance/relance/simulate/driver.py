@@ -8,10 +8,11 @@ embedded SES, SNS and S3, never from the handlers' own account of it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any
@@ -61,6 +62,12 @@ class SeasonDriver:
     _sms_seen: set[str] = field(default_factory=set)
     _topic_seen: dict[str, int] = field(default_factory=dict)
     _letters_seen: set[str] = field(default_factory=set)
+    sms_index: dict[str, tuple[str, str, tuple[str, ...]]] = field(default_factory=dict)
+    """SNS message id -> (customer, step, invoices), filled by the caller from the history it reads anyway;
+    an SMS missing from it is looked up with a table scan (slow, fine for a few SMS)."""
+    _settled: dict[str, int] = field(default_factory=dict)
+    dispatched: set[str] = field(default_factory=set)
+    """Customers whose work message reached the dispatcher (since the caller last cleared it)."""
     invocation_errors: list[str] = field(default_factory=list)
 
     @property
@@ -92,6 +99,9 @@ class SeasonDriver:
             messages = resp.get("Messages", [])
             if not messages:
                 return handled
+            for m in messages:
+                with contextlib.suppress(ValueError, TypeError, KeyError):
+                    self.dispatched.add(str(json.loads(m["Body"])["customer"]))
             event = {"Records": [_sqs_record(m, queue_url) for m in messages]}
             try:
                 result = self.aws.invoke(DISPATCH, event) or {}
@@ -110,9 +120,57 @@ class SeasonDriver:
         raise RuntimeError("the work queue did not drain")
 
     # ---- reading what AWS received -------------------------------------------------------------------
-    def new_deliveries(self) -> list[Delivery]:
-        """Everything SES, SNS and the letters bucket received since the last call."""
-        return [*self._emails(), *self._sms(), *self._tasks(), *self._letters()]
+    def new_deliveries(self, day: dt.date | None = None) -> list[Delivery]:
+        """Everything SES, SNS and the letters bucket received since the last call.
+
+        With ``day``, only that day's folder of the letters bucket is listed (letters are keyed by run date),
+        so a long season does not list every letter ever sent each day.
+        """
+        return [*self._emails(), *self._sms(), *self._tasks(), *self._letters(day)]
+
+    def new_messages(self, day: dt.date | None = None) -> list[Delivery]:
+        """Like :meth:`new_deliveries` without the SMS: read those with :meth:`new_sms` once
+        :attr:`sms_index` knows the day's SMS (SNS keeps only the number and the text)."""
+        return [*self._emails(), *self._tasks(), *self._letters(day)]
+
+    def new_sms(self) -> list[Delivery]:
+        return list(self._sms())
+
+    # ---- escalations (Step Functions runs its executions in background threads) ---------------------
+    def settle(self, moving: Iterable[str] = (), *, timeout: float = 60.0, quiet: float = 0.1) -> None:
+        """Wait until every running escalation execution is parked on a task token with its Lambda done.
+
+        New executions are read until parked; an execution named in ``moving`` (a case whose approval was
+        just decided or expired) must first move past where it was parked, then park again or finish.
+        Executions parked the day before and not in ``moving`` are not read again. A season is then
+        deterministic: whatever the machines do for a day is in the table and in SES before it is read.
+        """
+        import time
+
+        arn = self.settings.state_machine_arn
+        if not arn:
+            return
+        sfn = runtime.client("stepfunctions")
+        prefix = arn.replace(":stateMachine:", ":execution:") + ":"
+        baseline = {prefix + name[:80]: self._settled.get(prefix + name[:80], 0) for name in moving}
+        running = [e["executionArn"] for e in _paginate(sfn, "list_executions", "executions",
+                                                          stateMachineArn=arn, statusFilter="RUNNING")]
+        watch = sorted({a for a in running if a not in self._settled} | set(baseline))
+        deadline = time.monotonic() + timeout
+        while watch:
+            moving_now = []
+            for execution in watch:
+                events = _paginate(sfn, "get_execution_history", "events", executionArn=execution)
+                done = sfn.describe_execution(executionArn=execution)["status"] != "RUNNING"
+                moved = len(events) > baseline.get(execution, -1)
+                stable = self._settled.get(execution) == len(events)
+                if not done and not (moved and _parked(events) and stable):
+                    moving_now.append(execution)
+                self._settled[execution] = len(events)
+            watch = moving_now
+            if not watch or time.monotonic() > deadline:
+                return
+            time.sleep(quiet)
 
     def _emails(self) -> Iterator[Delivery]:
         from moto.core import DEFAULT_ACCOUNT_ID
@@ -125,7 +183,7 @@ class SeasonDriver:
             if raw is None:
                 continue
             mime = email.message_from_string(raw)
-            attachments = tuple((part.get_filename() or "attachment.pdf", part.get_payload(decode=True) or b"")
+            attachments = tuple((part.get_filename() or "attachment.pdf", _bytes(part.get_payload(decode=True)))
                                 for part in mime.walk() if part.get_content_type() == "application/pdf")
             yield Delivery("email", mime.get("X-Relance-Customer", ""),
                            tuple(filter(None, mime.get("X-Relance-Invoices", "").split(","))),
@@ -141,7 +199,8 @@ class SeasonDriver:
             if message_id in self._sms_seen:
                 continue
             self._sms_seen.add(message_id)
-            customer, step, invoices = self._sent_event_for(message_id)
+            known = self.sms_index.get(message_id)
+            customer, step, invoices = known if known else self._sent_event_for(message_id)
             yield Delivery("sms", customer, invoices, step, phone, "", body=text)
 
     def _tasks(self) -> Iterator[Delivery]:
@@ -149,7 +208,7 @@ class SeasonDriver:
         from moto.sns.models import sns_backends
 
         backend = sns_backends[DEFAULT_ACCOUNT_ID][self.aws.region]
-        topic_arn = self.settings.task_topic_arn
+        topic_arn = self.settings.need("task_topic_arn")
         notifications = backend.topics[topic_arn].sent_notifications
         seen = self._topic_seen.get(topic_arn, 0)
         self._topic_seen[topic_arn] = len(notifications)
@@ -158,10 +217,11 @@ class SeasonDriver:
             yield Delivery("task", attrs.get("customer", ""), tuple(json.loads(attrs.get("invoices") or "[]")),
                            attrs.get("step", ""), topic_arn, subject or "", body=message)
 
-    def _letters(self) -> Iterator[Delivery]:
+    def _letters(self, day: dt.date | None = None) -> Iterator[Delivery]:
         s3 = runtime.client("s3")
         bucket = self.settings.letters_bucket
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="letters/"):
+        prefix = f"letters/{day.isoformat()}/" if day else "letters/"
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             for obj in page.get("Contents", []):
                 key = obj["Key"]
                 if key in self._letters_seen:
@@ -190,6 +250,25 @@ class SeasonDriver:
         return "", "", ()
 
 
+def _paginate(client: Any, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for page in client.get_paginator(operation).paginate(**kwargs):
+        out.extend(page.get(key, []))
+    return out
+
+
+def _parked(events: list[dict[str, Any]]) -> bool:
+    """The execution waits for a task token (approval, partner outcome) and the task's Lambda has returned:
+    moto records ``TaskSubmitted`` only once the invocation is over (the approval email is then in SES)."""
+    for event in reversed(events):
+        kind = str(event.get("type", ""))
+        if kind == "TaskSubmitted":
+            return True
+        if kind.endswith("StateEntered") or kind in ("TaskScheduled", "TaskStarted"):
+            return False
+    return False
+
+
 def _sqs_record(message: dict[str, Any], queue_url: str) -> dict[str, Any]:
     """An SQS message shaped as the Lambda event source mapping delivers it."""
     name = queue_url.rstrip("/").rsplit("/", 1)[-1]
@@ -197,6 +276,10 @@ def _sqs_record(message: dict[str, Any], queue_url: str) -> dict[str, Any]:
             "body": message["Body"], "attributes": message.get("Attributes", {}),
             "messageAttributes": {}, "md5OfBody": message.get("MD5OfBody", ""), "eventSource": "aws:sqs",
             "eventSourceARN": f"arn:aws:sqs:eu-west-3:123456789012:{name}", "awsRegion": "eu-west-3"}
+
+
+def _bytes(payload: Any) -> bytes:
+    return payload if isinstance(payload, bytes) else b""
 
 
 def _address(mime: Message) -> str:

@@ -1,0 +1,48 @@
+"""Scheduled every Monday (08:00 Europe/Paris): the week's digest by email to the team (SES v2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from relance import runtime
+from relance.errors import RelanceError
+from relance.planner import run_date_from_event
+from relance.settings import Settings
+from relance.simulate.digest import build_digest
+from relance.store import EscalationStore
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    try:
+        run_date = run_date_from_event(event)
+    except RelanceError as exc:
+        logger.error("scheduled event rejected", extra={"reason": str(exc)})
+        return {"status": "rejected", "reason": str(exc)}
+    settings = Settings.from_env()
+    week_end = run_date - dt.timedelta(days=1)          # Monday's digest covers Monday..Sunday before it
+    store = EscalationStore.of(runtime.store(settings))
+    digest = build_digest(store, week_end, settings.company_name)
+    kwargs: dict[str, Any] = {}
+    if settings.ses_configuration_set:
+        kwargs["ConfigurationSetName"] = settings.ses_configuration_set
+    runtime.client("sesv2").send_email(
+        FromEmailAddress=settings.sender_email, Destination={"ToAddresses": [settings.team_email]},
+        Content={"Simple": {"Subject": {"Data": digest.subject[:200], "Charset": "UTF-8"},
+                            "Body": {"Text": {"Data": digest.text(), "Charset": "UTF-8"},
+                                     "Html": {"Data": digest.html(), "Charset": "UTF-8"}}}}, **kwargs)
+    metrics.add_metric(name="DigestSent", unit=MetricUnit.Count, value=1)
+    logger.info("digest sent", extra={"week_end": week_end.isoformat(), "messages": len(digest.messages),
+                                      "payments": len(digest.payments), "flagged": len(digest.flagged)})
+    return {"status": "ok", "week_end": week_end.isoformat(), "messages": len(digest.messages),
+            "payments": len(digest.payments), "flagged": len(digest.flagged), "approvals": len(digest.approvals)}

@@ -1,0 +1,128 @@
+"""The weekly digest for the team: the week's messages, payments, pending approvals, flagged claims, aging.
+
+Built from the table with bounded reads only (no Scan): the invoices being chased come from the sparse due
+index, each one's week of history from one range query on its item collection, the pending approvals from
+their own small partition. The figures and the HTML pieces are those of the season report (report.py).
+
+Known gap (needs a table change, see the README): an invoice that left the due index during the week
+(paid in full, handed off, paused without a next action) is not read, so its payment of that week is not
+listed. A sparse "events by day" index would close it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from html import escape
+from typing import Any
+
+from relance.simulate.report import CSS, Invoice, aging, aging_table, money, table
+from relance.store import Store, events_between
+
+HORIZON_DAYS = 3 * 366   # next actions are never further than this from today
+
+
+@dataclass
+class Digest:
+    """The week's figures; ``html``/``text`` render them."""
+
+    week_start: dt.date
+    week_end: dt.date
+    company: str
+    invoices: list[Invoice] = field(default_factory=list)
+    customers: dict[str, str] = field(default_factory=dict)
+    messages: list[tuple[str, str, str, str, str]] = field(default_factory=list)   # date, customer, inv, step, ch
+    payments: list[tuple[str, str, str, Decimal]] = field(default_factory=list)    # date, customer, inv, amount
+    flagged: list[tuple[str, str, str, str]] = field(default_factory=list)         # date, customer, inv, reason
+    approvals: list[tuple[str, str]] = field(default_factory=list)                 # expires, case
+
+    @property
+    def subject(self) -> str:
+        return (f"{self.company} – relances, semaine du {self.week_start:%d/%m/%Y}: {len(self.messages)} envois, "
+                f"{len(self.payments)} paiements, {len(self.flagged)} à vérifier")
+
+    def html(self) -> str:
+        def name(cid: str) -> str:
+            return self.customers.get(cid, cid)
+
+        parts = [f"<!doctype html><html><head><meta charset='utf-8'><style>{CSS}</style></head><body>",
+                 f"<h1>{escape(self.company)} – weekly digest</h1>",
+                 f"<p class='muted'>{self.week_start} → {self.week_end}</p>",
+                 "<h2>Messages sent</h2>",
+                 table(("Date", "Customer", "Invoice", "Step", "Channel"),
+                       [(d, name(c), i, s, ch) for d, c, i, s, ch in self.messages]),
+                 "<h2>Payments</h2>",
+                 table(("Date", "Customer", "Invoice", "Amount"),
+                       [(d, name(c), i, money(a)) for d, c, i, a in self.payments], (3,)),
+                 "<h2>Pending approvals</h2>",
+                 table(("Expires", "Case"), self.approvals),
+                 "<h2>Claims flagged: check whether the customer received them</h2>",
+                 table(("Date", "Customer", "Invoice", "Reason"),
+                       [(d, name(c), i, r) for d, c, i, r in self.flagged]),
+                 f"<h2>Aging on {self.week_end}</h2>", aging_table(self.invoices, self.week_end),
+                 "</body></html>"]
+        return "\n".join(parts)
+
+    def text(self) -> str:
+        lines = [f"{self.company} – weekly digest {self.week_start} → {self.week_end}", "",
+                 f"Messages sent: {len(self.messages)}", f"Payments: {len(self.payments)} "
+                 f"({money(sum((a for *_, a in self.payments), Decimal('0')))})",
+                 f"Pending approvals: {len(self.approvals)}", f"Claims flagged: {len(self.flagged)}", "",
+                 "Aging:"]
+        lines += [f"  {b:<8} {n:>4}  {money(a)}" for b, n, a in aging(self.invoices, self.week_end)]
+        return "\n".join(lines)
+
+
+def build_digest(store: Store, week_end: dt.date, company: str = "") -> Digest:
+    """The digest of the 7 days ending on ``week_end`` (inclusive)."""
+    start = week_end - dt.timedelta(days=6)
+    digest = Digest(start, week_end, company)
+    entries = sorted(set(store.due_entries(week_end + dt.timedelta(days=HORIZON_DAYS))))
+    items = store.get_invoice_items([i for _, i in entries])
+    for customer_id, invoice_id in entries:
+        item = items.get(invoice_id)
+        if item is None:
+            continue
+        data = item.get("data") or {}
+        try:
+            digest.invoices.append(Invoice(
+                invoice_id, customer_id, _day(data.get("issued")), _day(data.get("due")),
+                Decimal(str(data.get("amount", "0"))), Decimal(str(item.get("balance", "0"))),
+                str(item.get("status", "open"))))
+        except ArithmeticError:
+            continue
+        if customer_id not in digest.customers:
+            profile = store.get_customer_raw(customer_id) or {}
+            digest.customers[customer_id] = str(profile.get("name", customer_id))
+        for event in events_between(store, invoice_id, start, week_end):
+            _add(digest, customer_id, invoice_id, event)
+    pending = getattr(store, "pending_approvals", None)
+    if callable(pending):
+        digest.approvals = [(str(p.get("sk", "")).split("#", 1)[0], str(p.get("case_id", ""))) for p in pending()]
+    digest.messages.sort()
+    digest.payments.sort()
+    digest.flagged.sort()
+    return digest
+
+
+def _day(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _add(digest: Digest, customer: str, invoice: str, event: dict[str, Any]) -> None:
+    details = event.get("details") or {}
+    day, kind = str(event.get("date", "")), str(event.get("kind", ""))
+    if kind == "sent":
+        # One grouped message is recorded on each of its invoices: list it once, on its first invoice.
+        grouped = list(details.get("invoices") or [invoice])
+        if invoice == sorted(grouped)[0]:
+            digest.messages.append((day, customer, ", ".join(sorted(grouped)), str(details.get("step", "")),
+                                    str(details.get("channel", ""))))
+    elif kind == "payment":
+        digest.payments.append((day, customer, invoice, Decimal(str(details.get("amount", "0")))))
+    elif kind == "flagged":
+        digest.flagged.append((day, customer, invoice, str(details.get("reason", ""))))
