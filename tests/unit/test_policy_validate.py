@@ -421,3 +421,10 @@ def test_alias_bombs_and_recursion_are_refused() -> None:
     assert "expands to more than 100000 YAML values" in error
     [error] = errors("a: &a [*a]\n")
     assert error.startswith("p.yaml:1: ")
+
+
+def test_an_impossible_date_is_an_error_with_its_line_not_a_traceback(tmp_path) -> None:
+    path = tmp_path / "bad-date.yaml"
+    path.write_text("name: x\ntimezone: Europe/Paris\ndescription: 2026-02-30\nsteps: []\n")
+    errors = validate_files([path], check_templates=False)
+    assert errors and errors[0].startswith(f"{path}:3: ") and "2026-02-30" in errors[0]

@@ -113,3 +113,5 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, problems: list[YamlProblem]
         return loader.construct_object(node, deep=True)
     except yaml.YAMLError as exc:
         raise YamlProblem(_line(node), f"YAML value error: {getattr(exc, 'problem', None) or exc}") from None
+    except ValueError as exc:   # e.g. an impossible date such as 2026-02-30, which YAML reads as a timestamp
+        raise YamlProblem(_line(node), f"{node.value!r} is not a valid value: {exc}") from None

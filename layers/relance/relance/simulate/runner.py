@@ -177,6 +177,7 @@ class SeasonRunner:
         self._seen_quarantine: set[str] = set()
         self._raw: set[str] = set()              # invoices written raw (bad data)
         self._escalating: set[str] = set()       # invoices with a running escalation: watched every day
+        self._routes: dict[str, str] = {}          # invoice -> the policy route it was escalated on
         self._invoices_of: dict[str, list[str]] = defaultdict(list)
         self._approval_mails: dict[str, list[tuple[str, tuple[str, ...]]]] = defaultdict(list)  # customer -> links
 
@@ -406,6 +407,8 @@ class SeasonRunner:
             kind = str(event.get("kind", ""))
             if kind == "escalation_started":
                 self._escalating.add(iid)
+                # The policy's route (collection_agency | commissaire_de_justice): what `partner` names in the log.
+                self._routes[iid] = details.get("partner", "")
             elif kind == "submitted_to_partner":
                 partners[iid] = details.get("partner", "")
         for iid, event in history:
@@ -423,7 +426,8 @@ class SeasonRunner:
                     facts.status = status
                 if status == "handed_off":
                     self._escalating.discard(iid)
-                    partner = partners.get(iid) or self._partner_from(details.get("reason", ""))
+                    partner = (self._routes.get(iid) or partners.get(iid)
+                               or self._partner_from(details.get("reason", "")))
                     groups[("handed_off", customer, "handoff", details.get("reason", ""), partner)].add(iid)
                 else:
                     self._escalating.discard(iid)
