@@ -5,22 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
-from relance import runtime
+from relance import observability, runtime
 from relance.errors import RelanceError
 from relance.planner import run_date_from_event
 from relance.settings import Settings
 from relance.simulate.digest import build_digest
 from relance.store import EscalationStore
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+logger, tracer, metrics = observability.powertools()
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(correlation_id_path="id")  # the scheduled event's id
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
