@@ -346,18 +346,13 @@ class Store:
     def quarantine(self, kind: str, record_id: str, reason: str, when: dt.date,
                    record: Mapping[str, Any] | None = None) -> bool:
         """Keep a bad record aside with its reason (nothing is lost). False if it was already there."""
-        try:
-            self.client.put_item(
-                TableName=self.table,
-                Item=_to_item({"pk": f"QUAR#{kind}#{record_id}", "sk": "QUAR", "type": "quarantine",
-                               "kind": kind, "record_id": record_id, "reason": reason,
-                               "date": when.isoformat(), "record": {k: str(v) for k, v in (record or {}).items()}}),
-                ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return _unless_condition_fails(
+            self.client.put_item,
+            TableName=self.table,
+            Item=_to_item({"pk": f"QUAR#{kind}#{record_id}", "sk": "QUAR", "type": "quarantine",
+                           "kind": kind, "record_id": record_id, "reason": reason,
+                           "date": when.isoformat(), "record": {k: str(v) for k, v in (record or {}).items()}}),
+            ConditionExpression="attribute_not_exists(pk)")
 
     def take_out_of_due_index(self, invoice_id: str) -> None:
         """Stop the daily run from picking up an invoice that cannot be processed (it stays stored)."""
@@ -388,6 +383,17 @@ class Store:
         for page in paginator.paginate(TableName=self.table, **kwargs):
             for item in page["Items"]:
                 yield _from_item(item)
+
+
+def _unless_condition_fails(call: Any, **kwargs: Any) -> bool:
+    """Run a conditional write; False when its condition does not hold (someone was there first)."""
+    try:
+        call(**kwargs)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def _cancelled_by_condition(exc: ClientError) -> bool:
@@ -449,16 +455,11 @@ class EscalationStore(Store):
         for i, key in enumerate(absent):
             names[f"#a{i}"] = key
             conditions.append(f"attribute_not_exists(#a{i})")
-        try:
-            self.client.update_item(
-                TableName=self.table, Key=_to_item({"pk": f"CASE#{case_id}", "sk": "CASE"}),
-                UpdateExpression=f"SET {sets}", ConditionExpression=" AND ".join(conditions),
-                ExpressionAttributeNames=names, ExpressionAttributeValues=_to_item(values))
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return _unless_condition_fails(
+            self.client.update_item,
+            TableName=self.table, Key=_to_item({"pk": f"CASE#{case_id}", "sk": "CASE"}),
+            UpdateExpression=f"SET {sets}", ConditionExpression=" AND ".join(conditions),
+            ExpressionAttributeNames=names, ExpressionAttributeValues=_to_item(values))
 
     # ---- approvals -------------------------------------------------------------------------------
     def put_approval(self, approval_id: str, fields: Mapping[str, Any], expires: dt.date) -> None:
@@ -486,32 +487,22 @@ class EscalationStore(Store):
 
     def refresh_approval_token(self, approval_id: str, token: str) -> bool:
         """A retried approval task got a new token: keep the request, swap the token (if still pending)."""
-        try:
-            self.client.update_item(
-                TableName=self.table, Key=_to_item({"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL"}),
-                UpdateExpression="SET task_token = :t", ConditionExpression="#s = :pending",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues=_to_item({":t": token, ":pending": "pending"}))
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return _unless_condition_fails(
+            self.client.update_item,
+            TableName=self.table, Key=_to_item({"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL"}),
+            UpdateExpression="SET task_token = :t", ConditionExpression="#s = :pending",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=_to_item({":t": token, ":pending": "pending"}))
 
     def mark_reminded(self, approval_id: str, when: dt.date) -> bool:
         """Record the reminder once: False if it was already sent or the approval is no longer pending."""
-        try:
-            self.client.update_item(
-                TableName=self.table, Key=_to_item({"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL"}),
-                UpdateExpression="SET reminded = :d",
-                ConditionExpression="#s = :pending AND attribute_not_exists(reminded)",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues=_to_item({":d": when.isoformat(), ":pending": "pending"}))
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return _unless_condition_fails(
+            self.client.update_item,
+            TableName=self.table, Key=_to_item({"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL"}),
+            UpdateExpression="SET reminded = :d",
+            ConditionExpression="#s = :pending AND attribute_not_exists(reminded)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=_to_item({":d": when.isoformat(), ":pending": "pending"}))
 
     def unmark_reminded(self, approval_id: str) -> None:
         """The reminder could not be sent: let the next sweep try again."""

@@ -21,7 +21,7 @@ import time
 import traceback
 import uuid
 import zipfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -339,7 +339,7 @@ class EmbeddedAws:
             spec = importlib.util.spec_from_file_location(name, source)
             assert spec is not None and spec.loader is not None
             module = importlib.util.module_from_spec(spec)
-            with self._environment(self.local_env(logical_id)):
+            with patched_environ(self.local_env(logical_id)):
                 sys.modules[name] = module
                 sys.path.insert(0, str(code_dir))
                 try:
@@ -361,21 +361,8 @@ class EmbeddedAws:
         with self._lock:
             handler = self.handler(logical_id)
             context = context or self.make_context(logical_id)
-            with self._environment(self.local_env(logical_id)):
+            with patched_environ(self.local_env(logical_id)):
                 return handler(event, context)
-
-    @contextlib.contextmanager
-    def _environment(self, env: Mapping[str, str]) -> Iterator[None]:
-        saved = {key: os.environ.get(key) for key in env}
-        os.environ.update(env)
-        try:
-            yield
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
 
     @contextlib.contextmanager
     def in_process_lambdas(self) -> Iterator[EmbeddedAws]:
@@ -942,11 +929,18 @@ SUPPORTED_TYPES = frozenset(_PROVISIONERS)
 @contextlib.contextmanager
 def fake_aws_environment() -> Iterator[None]:
     """Fake credentials and the embedded Region in ``os.environ``; the previous values come back after."""
-    keys = (*FAKE_ENV, *UNSAFE_ENV)
+    with patched_environ(FAKE_ENV, remove=UNSAFE_ENV):
+        yield
+
+
+@contextlib.contextmanager
+def patched_environ(values: Mapping[str, str], *, remove: Iterable[str] = ()) -> Iterator[None]:
+    """Set ``values`` (and unset ``remove``) in ``os.environ`` for the block; the previous values come back."""
+    keys = (*values, *remove)
     saved = {key: os.environ.get(key) for key in keys}
-    for key in UNSAFE_ENV:
+    for key in remove:
         os.environ.pop(key, None)
-    os.environ.update(FAKE_ENV)
+    os.environ.update(values)
     try:
         yield
     finally:

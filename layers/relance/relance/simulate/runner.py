@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from relance import faults, runtime
 from relance.errors import RelanceError
 from relance.local import embedded_aws
+from relance.local.embedded import patched_environ
 from relance.paths import policies_dir
 from relance.simulate.driver import Delivery, SeasonDriver
 from relance.simulate.fastmoto import faster_moto
@@ -122,20 +123,6 @@ def _lambda_log(path: Path) -> Iterator[None]:
             LAMBDA_OUTPUT.target = None
 
 
-@contextlib.contextmanager
-def _env(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def _date(value: Any) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(value))
@@ -192,7 +179,7 @@ class SeasonRunner:
             shutil.copyfile(self.scenario.policy_path, policies / f"{self.scenario.policy.name}.yaml")
             env = {**QUIET_ENV, "RELANCE_POLICIES_DIR": str(policies),
                    "RELANCE_PARTNERS_FILE": str(self._partners_file())}
-            with _lambda_log(self.out / "lambda.log"), _env(env), _moto_speedups(), \
+            with _lambda_log(self.out / "lambda.log"), patched_environ(env), _moto_speedups(), \
                     embedded_aws(self.scenario.parameters()) as aws:
                 aws.extra_env = dict(env)
                 runtime.reset_clients()
