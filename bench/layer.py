@@ -1,19 +1,16 @@
 """The core layer as Lambda gets it: its zipped size, and each handler's cold import time.
 
-The layer is built the way ``layers/relance/Makefile`` builds it (pip wheels for python3.13 arm64 with
-``--platform``, the relance package without ``relance/local``, ``policies/`` and ``letter_templates/``), then
-zipped. Cold imports run in a fresh interpreter (``python -S``: stdlib only) with, on ``sys.path``, the
-function folder, the same layer contents installed for this machine (arm64 wheels do not load on x86_64)
-and boto3/botocore (which the Lambda runtime provides). Like Lambda, where ``/opt`` is read-only and the
-Makefile ships no ``.pyc``, the layer's modules are compiled at import (``PYTHONDONTWRITEBYTECODE``); the
-same import with precompiled bytecode is reported beside it.
+The layer is built by ``layers/relance/Makefile`` itself (what ``sam build`` runs): arm64 wheels for the
+zipped size, this machine's wheels for timing (arm64 wheels do not load on x86_64). Cold imports run in a
+fresh interpreter (``python -S``: stdlib only) with, on ``sys.path``, the function folder, that layer and
+boto3/botocore (which the Lambda runtime provides). As in Lambda, where the read-only ``/opt`` cannot
+cache bytecode (``PYTHONDONTWRITEBYTECODE``), the import uses only the ``.pyc`` files the layer ships.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -38,31 +35,15 @@ print(round((time.perf_counter() - started) * 1000, 2))
 """
 
 
-def _pip(target: Path, platform: bool) -> None:
-    cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
-           "--requirement", str(LAYER_DIR / "requirements.txt"), "--target", str(target), "--only-binary=:all:"]
-    if platform:
-        for name in PLATFORMS:
-            cmd += ["--platform", name]
-        cmd += ["--implementation", "cp", "--python-version", "3.13"]
-    subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=300)
+def build_layer(root: Path, platforms: tuple[str, ...] = PLATFORMS) -> Path:
+    """The layer exactly as ``sam build`` makes it: ``layers/relance/Makefile`` run into ``root``.
 
-
-def _add_core(python_dir: Path) -> None:
-    shutil.copytree(LAYER_DIR / "relance", python_dir / "relance",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "local"))
-
-
-def build_layer(root: Path, platform: bool = True) -> Path:
-    """A layer tree (``python/``, ``policies/``, ``letter_templates/``) under ``root``; returns ``root``."""
-    python_dir = root / "python"
-    python_dir.mkdir(parents=True)
-    _pip(python_dir, platform)
-    _add_core(python_dir)
-    for pycache in python_dir.rglob("__pycache__"):
-        shutil.rmtree(pycache, ignore_errors=True)
-    shutil.copytree(REPO / "policies", root / "policies")
-    shutil.copytree(REPO / "letter_templates", root / "letter_templates")
+    ``platforms`` picks the wheels (arm64 for the size Lambda gets; this machine's for timing imports).
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["make", "--no-print-directory", "-f", str(LAYER_DIR / "Makefile"), "build-CoreLayer",
+                    f"ARTIFACTS_DIR={root}", f"PYTHON={sys.executable}", f"PLATFORMS={' '.join(platforms)}"],
+                   check=True, capture_output=True, text=True, timeout=600)
     return root
 
 
@@ -175,14 +156,12 @@ def bench_layer(repeats: int = 3, build: bool = True) -> dict[str, Any]:
             except (subprocess.SubprocessError, OSError) as exc:
                 result["zip_error"] = f"layer build failed: {exc}"[:300]
             try:
-                native = root / "native" / "python"
-                native.mkdir(parents=True)
-                _pip(native, platform=False)
-                _add_core(native)
-                paths = [str(native), str(_runtime_dir(root))]
-                result["import_setup"] = "layer contents (native wheels) + runtime boto3, no .pyc"
+                machine = "aarch64" if os.uname().machine in ("aarch64", "arm64") else "x86_64"
+                native = build_layer(root / "native", (f"manylinux2014_{machine}", f"manylinux_2_28_{machine}"))
+                paths = [str(native / "python"), str(_runtime_dir(root))]
+                result["import_setup"] = "the layer as built (with its shipped .pyc), native wheels, runtime boto3"
             except (subprocess.SubprocessError, OSError) as exc:
-                result["import_error"] = f"native layer install failed: {exc}"[:300]
+                result["import_error"] = f"native layer build failed: {exc}"[:300]
                 build = False
         if not build:
             import relance
@@ -191,8 +170,4 @@ def bench_layer(repeats: int = 3, build: bool = True) -> dict[str, Any]:
                      *[p for p in sys.path if p.endswith("site-packages")]]
             result["import_setup"] = "fallback: repository layer + this venv's site-packages"
         result["cold"] = cold_imports(paths, repeats, root)
-        if build:
-            subprocess.run([sys.executable, "-m", "compileall", "-q", str(root / "native" / "python")],
-                           check=False, capture_output=True)
-            result["with_pyc"] = cold_imports(paths, 1, root)
     return result

@@ -155,10 +155,7 @@ def run(mode: Mode) -> dict[str, Any]:
     cold = lay.get("cold", {}).get("ms", {})
     slowest = max(cold, key=cold.__getitem__) if cold else None
     errors = lay.get("cold", {}).get("errors", {})
-    with_pyc = lay.get("with_pyc", {}).get("ms", {})
-    note = f"{slowest} (no .pyc, as the Makefile ships it)" if slowest else "no handler imported"
-    if with_pyc:
-        note += f"; with .pyc: {max(with_pyc.values()):.0f} ms"
+    note = f"{slowest} (with the .pyc the layer ships)" if slowest else "no handler imported"
     if errors:
         note += f"; import errors in {len(errors)} handler(s): {next(iter(errors.values()))}"
     results["handler_cold_import_ms"] = _entry(

@@ -139,10 +139,13 @@ def check_layer(layer: Path) -> None:
         assert not list(python.glob(f"{name}-*.dist-info")), f"{name} metadata must not be in the layer"
     # pruned: dev-only code, caches, tests, pip bookkeeping, locales we never render
     assert not (python / "relance" / "local").exists()
-    assert sorted(p.name for p in (python / "relance" / "simulate").iterdir()) == [
+    assert sorted(p.name for p in (python / "relance" / "simulate").iterdir() if p.is_file()) == [
         "__init__.py", "digest.py", "report.py"]
     assert not (python / "bench").exists()
-    assert not list(python.rglob("__pycache__"))
+    # bytecode ships for what cold starts import (read-only /opt cannot cache it), for Python 3.13 only
+    assert (python / "relance" / "__pycache__" / "dispatch.cpython-313.pyc").is_file()
+    assert {p.name.split(".")[1] for p in python.rglob("*.pyc")} == {"cpython-313"}
+    assert not list((python / "fontTools").rglob("*.pyc"))
     assert not [p for p in python.rglob("tests") if p.is_dir()]
     assert not list(python.glob("*.dist-info/RECORD"))
     assert list(python.glob("*.dist-info/METADATA")), "METADATA (and licences) stay"
