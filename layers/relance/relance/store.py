@@ -193,13 +193,7 @@ class Store:
             {"Put": {"TableName": self.table, "Item": _to_item(self._event_item(
                 iid, event_date, "imported", {"amount": str(invoice["amount"]), "due": str(invoice["due"])}))}},
         ]
-        try:
-            self.client.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            if _cancelled_by_condition(exc):
-                return False
-            raise
-        return True
+        return _unless_condition_fails(self.client.transact_write_items, TransactItems=items)
 
     def put_raw_invoice_item(self, item: Mapping[str, Any]) -> None:
         """Write a META item as given (imports of legacy data and fault-injection tests)."""
@@ -386,11 +380,11 @@ class Store:
 
 
 def _unless_condition_fails(call: Any, **kwargs: Any) -> bool:
-    """Run a conditional write; False when its condition does not hold (someone was there first)."""
+    """Run a conditional write (or transaction); False when a condition does not hold (someone was first)."""
     try:
         call(**kwargs)
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        if _cancelled_by_condition(exc):
             return False
         raise
     return True
@@ -535,13 +529,7 @@ class EscalationStore(Store):
                 {"approval_id": approval_id, "case_id": current.get("case_id")})}}})
         else:
             items.append({"Delete": {"TableName": self.table, "Key": pointer}})
-        try:
-            self.client.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            if _cancelled_by_condition(exc):
-                return False
-            raise
-        return True
+        return _unless_condition_fails(self.client.transact_write_items, TransactItems=items)
 
 
 # ---- read helpers for the simulator's log and the weekly digest (appended; read-only) ------------------

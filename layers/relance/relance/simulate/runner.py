@@ -38,6 +38,8 @@ from relance.paths import policies_dir
 from relance.simulate.driver import Delivery, SeasonDriver
 from relance.simulate.fastmoto import faster_moto
 from relance.simulate.log import LogWriter, SentFiles, line, safe_name
+from relance.simulate.report import OWED
+from relance.simulate.report import Invoice as InvoiceFacts
 from relance.simulate.scenario import Event, Scenario
 from relance.store import Store, due_keys, events_between, quarantine_items
 
@@ -45,23 +47,6 @@ PARIS = ZoneInfo("Europe/Paris")
 LINK = re.compile(r"https://\S+/approvals/[A-Za-z0-9_-]+\?sig=[0-9A-Za-z._-]+")
 QUIET_ENV = {"POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING",
              "POWERTOOLS_TRACE_DISABLED": "true"}
-OWED = ("open", "handed_off", "declined")
-
-
-@dataclass
-class InvoiceFacts:
-    """An invoice as the report sees it."""
-
-    id: str
-    customer: str
-    issued: dt.date | None
-    due: dt.date | None
-    amount: Decimal
-    balance: Decimal
-    status: str = "open"
-    valid: bool = True
-
-
 @dataclass
 class SeasonResult:
     """What a season produced: the log lines and the facts the report and the summary need."""
