@@ -8,19 +8,14 @@ import re
 
 import pytest
 from test_escalation_support import (
-    APPROVER,
     RUN,
-    approval_link,
-    dispatch,
+    approval_of,
+    case_waiting_for_approval,
     follow,
-    fresh,
     function_env,
     in_state,
     mails,
-    seed,
     states_entered,
-    the_case_id,
-    wait_for,
 )
 
 from relance.escalation import approvals
@@ -30,22 +25,7 @@ from relance.local import EmbeddedAws
 @pytest.fixture
 def case(embedded: EmbeddedAws) -> tuple[EmbeddedAws, str, str]:
     """A case waiting in RequestApproval, and its link."""
-    fresh(embedded)
-    seed(embedded, invoices={"A1": "1800.00", "A2": "600.00"})
-    dispatch(embedded)
-    case_id = the_case_id(embedded)
-    in_state(embedded, case_id, "RequestApproval")
-    wait_for(lambda: mails(embedded, APPROVER), what="the approval email")
-    return embedded, case_id, approval_link(embedded)
-
-
-def _approval(aws: EmbeddedAws, case_id: str) -> dict[str, object]:
-    with function_env(aws) as services:
-        item = services.store.get_case(case_id)
-        assert item is not None
-        approval = services.store.get_approval(str(item["approval_id"]))
-        assert approval is not None
-        return approval
+    return case_waiting_for_approval(embedded, {"A1": "1800.00", "A2": "600.00"})
 
 
 def _sig(page: str) -> str:
@@ -67,7 +47,7 @@ def test_get_shows_the_case_and_two_buttons_but_never_decides(case: tuple[Embedd
     headers = page["headers"]
     assert headers["Cache-Control"] == "no-store" and headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
-    assert _approval(aws, case_id)["status"] == "pending"
+    assert approval_of(aws, case_id)["status"] == "pending"
     assert states_entered(aws, case_id)[-1] == "RequestApproval"
 
 
@@ -83,7 +63,7 @@ def test_forged_links_are_refused_with_403(case: tuple[EmbeddedAws, str, str]) -
         assert "Lien invalide" in reply["body"] and "Traceback" not in reply["body"]
     post = follow(aws, "POST", link, {"sig": f"{expires}.{flipped}", "decision": "approve"})
     assert post["statusCode"] == 403
-    assert _approval(aws, case_id)["status"] == "pending"
+    assert approval_of(aws, case_id)["status"] == "pending"
 
 
 def test_cross_site_post_and_missing_decision_are_refused(case: tuple[EmbeddedAws, str, str]) -> None:
@@ -93,7 +73,7 @@ def test_cross_site_post_and_missing_decision_are_refused(case: tuple[EmbeddedAw
     assert evil["statusCode"] == 403
     assert follow(aws, "POST", link, {"sig": sig})["statusCode"] == 400
     assert follow(aws, "POST", link, {"sig": sig, "decision": "maybe"})["statusCode"] == 400
-    assert _approval(aws, case_id)["status"] == "pending"
+    assert approval_of(aws, case_id)["status"] == "pending"
 
 
 def test_unknown_id_is_404_even_with_a_valid_signature(case: tuple[EmbeddedAws, str, str]) -> None:
@@ -117,7 +97,7 @@ def test_expired_link_is_410(case: tuple[EmbeddedAws, str, str]) -> None:
     assert follow(aws, "GET", link, day=late)["statusCode"] == 410
     reply = follow(aws, "POST", link, {"sig": link.split("sig=")[1], "decision": "approve"}, day=late)
     assert reply["statusCode"] == 410 and "expiré" in reply["body"]
-    assert _approval(aws, case_id)["status"] == "pending"
+    assert approval_of(aws, case_id)["status"] == "pending"
 
 
 def test_post_decides_once_and_the_link_is_then_used(case: tuple[EmbeddedAws, str, str]) -> None:
@@ -128,7 +108,7 @@ def test_post_decides_once_and_the_link_is_then_used(case: tuple[EmbeddedAws, st
     second = follow(aws, "POST", link, {"sig": sig, "decision": "reject"})
     assert second["statusCode"] == 410
     assert follow(aws, "GET", link)["statusCode"] == 410
-    approval = _approval(aws, case_id)
+    approval = approval_of(aws, case_id)
     assert approval["status"] == "approved" and approval["decided_on"] == RUN.isoformat()
     in_state(aws, case_id, "WaitForOutcome")
     assert "MarkDeclined" not in states_entered(aws, case_id)
@@ -139,7 +119,7 @@ def test_the_task_token_never_appears_in_a_page_or_a_log(case: tuple[EmbeddedAws
                                                           caplog: pytest.LogCaptureFixture) -> None:
     aws, case_id, link = case
     caplog.set_level(logging.INFO)      # the functions log at INFO (POWERTOOLS_LOG_LEVEL)
-    token = str(_approval(aws, case_id)["task_token"])
+    token = str(approval_of(aws, case_id)["task_token"])
     pages = [follow(aws, "GET", link)["body"], follow(aws, "GET", link + "x")["body"]]
     pages.append(follow(aws, "POST", link, {"sig": link.split("sig=")[1], "decision": "approve"})["body"])
     in_state(aws, case_id, "WaitForOutcome")

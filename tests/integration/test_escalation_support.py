@@ -203,3 +203,24 @@ def failures(aws: EmbeddedAws, case_id: str) -> list[dict[str, Any]]:
     """The failure details of an execution's history (for assertion messages)."""
     events = aws.client("stepfunctions").get_execution_history(executionArn=execution_arn(aws, case_id))["events"]
     return [v for e in events for k, v in e.items() if k.endswith("FailedEventDetails")]
+
+
+def case_waiting_for_approval(aws: EmbeddedAws, invoices: dict[str, str]) -> tuple[EmbeddedAws, str, str]:
+    """A case parked in RequestApproval with its approval email sent: (aws, case id, approval link)."""
+    fresh(aws)
+    seed(aws, invoices=invoices)
+    dispatch(aws)
+    case_id = the_case_id(aws)
+    in_state(aws, case_id, "RequestApproval")
+    wait_for(lambda: mails(aws, APPROVER), what="the approval email")
+    return aws, case_id, approval_link(aws)
+
+
+def approval_of(aws: EmbeddedAws, case_id: str) -> dict[str, Any]:
+    """The stored approval item of a case."""
+    with function_env(aws) as services:
+        item = services.store.get_case(case_id)
+        assert item is not None
+        approval = services.store.get_approval(str(item["approval_id"]))
+        assert approval is not None
+        return approval

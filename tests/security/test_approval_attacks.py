@@ -6,18 +6,11 @@ from __future__ import annotations
 
 import pytest
 from test_escalation_support import (
-    APPROVER,
-    approval_link,
-    dispatch,
+    approval_of,
+    case_waiting_for_approval,
     follow,
-    fresh,
-    function_env,
     in_state,
-    mails,
-    seed,
     states_entered,
-    the_case_id,
-    wait_for,
 )
 
 from relance.escalation import approvals
@@ -26,22 +19,11 @@ from relance.local import EmbeddedAws
 
 @pytest.fixture
 def case(embedded: EmbeddedAws) -> tuple[EmbeddedAws, str, str]:
-    fresh(embedded)
-    seed(embedded, invoices={"A1": "1800.00"})
-    dispatch(embedded)
-    case_id = the_case_id(embedded)
-    in_state(embedded, case_id, "RequestApproval")
-    wait_for(lambda: mails(embedded, APPROVER), what="the approval email")
-    return embedded, case_id, approval_link(embedded)
+    return case_waiting_for_approval(embedded, {"A1": "1800.00"})
 
 
 def _status(aws: EmbeddedAws, case_id: str) -> str:
-    with function_env(aws) as services:
-        item = services.store.get_case(case_id)
-        assert item is not None
-        approval = services.store.get_approval(str(item["approval_id"]))
-        assert approval is not None
-        return str(approval["status"])
+    return str(approval_of(aws, case_id)["status"])
 
 
 def test_nothing_but_a_signed_post_from_the_page_decides(case: tuple[EmbeddedAws, str, str]) -> None:
