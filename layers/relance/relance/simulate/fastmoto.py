@@ -1,6 +1,6 @@
 """Speed-ups of moto for long simulated seasons; same results, less work.
 
-Two moto hot spots make a season's cost grow with the square of the table:
+moto hot spots, the first two of which make a season's cost grow with the square of the table:
 
 * ``TransactWriteItems`` deep-copies the *whole table* before every transaction to be able to roll back.
   :func:`journaled_transactions` keeps moto's code and rollback, but snapshots only the items the
@@ -8,15 +8,32 @@ Two moto hot spots make a season's cost grow with the square of the table:
 * ``Query`` reads ``Table.all_items()``, which lists *and sorts* every item of the table, even for a query
   on one partition key. :func:`partition_queries` gives moto's own ``query`` only the candidate items:
   the partition's items for a table query; for an index query, the items whose index hash key has the
-  queried value, compared as plain values (moto re-checks and sorts the index results itself).
+  queried value, compared as plain values (moto re-checks and sorts the index results itself). Those
+  are grouped by hash value in one pass over the table and reused until the next write, so the daily
+  run's consecutive shard queries cost one pass, not one each.
 
-:func:`faster_moto` applies both, scoped to a ``with`` block (the simulator's); nothing changes outside it.
+* Every DynamoDB answer goes through moto's generic response serializer, which walks the botocore output
+  shape for each attribute of each item: about half of a GetItem's cost. :func:`plain_json_responses`
+  dumps the data-plane answers (items, keys, consumed capacity) straight to JSON, which is what the
+  serializer produces for them; an answer holding bytes or timestamps, and every error, still goes through
+  moto's serializer. ``RELANCE_FASTMOTO_CHECK=1`` runs both, answers with the serializer's body and
+  records any difference in :data:`MISMATCHES` (a test runs a season that way and expects none).
+
+* Step Functions parses the ASL definition with ANTLR on every ``StartExecution`` (about 50 ms for ours).
+  :func:`parsed_definitions_once` keeps the parse tree per definition text and still builds fresh
+  evaluation components from it for each execution (the tree is only read; the components hold state).
+* Every request asks ``inspect.getmembers`` for the names of its handler class's methods;
+  :func:`cached_method_names` remembers them per class.
+
+:func:`faster_moto` applies them all, scoped to a ``with`` block (the simulator's); nothing changes outside it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import json
+import os
 import threading
 import types
 from collections.abc import Iterator
@@ -26,8 +43,117 @@ from typing import Any
 @contextlib.contextmanager
 def faster_moto() -> Iterator[None]:
     """Both speed-ups for the block."""
-    with journaled_transactions(), partition_queries():
+    with journaled_transactions(), partition_queries(), plain_json_responses(), parsed_definitions_once(), \
+            cached_method_names():
         yield
+
+
+@contextlib.contextmanager
+def parsed_definitions_once() -> Iterator[None]:
+    """Patch moto's ASL parser to parse each distinct definition once (the components are rebuilt each time)."""
+    try:
+        from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+        from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+    except ImportError:  # pragma: no cover
+        yield
+        return
+
+    original = AmazonStateLanguageParser.__dict__["parse"]
+    trees: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def parse(definition: str) -> tuple[Any, Any]:
+        with lock:
+            tree = trees.get(definition)
+        if tree is None:
+            _, tree = original.__func__(definition)   # an invalid definition raises and is not kept
+            with lock:
+                trees[definition] = tree
+        return Preprocessor().visit(tree), tree
+
+    AmazonStateLanguageParser.parse = staticmethod(parse)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        AmazonStateLanguageParser.parse = original  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def cached_method_names() -> Iterator[None]:
+    """Patch moto's per-request ``method_names_from_class`` with a per-class cache."""
+    try:
+        from moto.core import responses
+    except ImportError:  # pragma: no cover
+        yield
+        return
+
+    original = responses.method_names_from_class
+    names: dict[object, list[str]] = {}
+
+    def method_names_from_class(clazz: object) -> list[str]:
+        found = names.get(clazz)
+        if found is None:
+            found = names[clazz] = original(clazz)
+        return list(found)
+
+    responses.method_names_from_class = method_names_from_class
+    try:
+        yield
+    finally:
+        responses.method_names_from_class = original
+
+
+# Operations whose answers hold only items, keys and counts (no blobs in our table, no timestamps).
+_DATA_PLANE = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem",
+                         "BatchWriteItem", "TransactWriteItems", "TransactGetItems"})
+
+
+MISMATCHES: list[str] = []
+"""Check mode: ``operation: serializer body != fast body`` for every answer the fast path got wrong."""
+
+
+@contextlib.contextmanager
+def plain_json_responses() -> Iterator[None]:
+    """Patch moto's ``DynamoResult`` so data-plane answers skip the shape-walking serializer."""
+    try:
+        from moto.dynamodb.responses import DynamoResult
+    except ImportError:  # pragma: no cover
+        yield
+        return
+
+    original = DynamoResult.execute_result
+    check = os.environ.get("RELANCE_FASTMOTO_CHECK") == "1"
+
+    def execute_result(self: Any, context: Any) -> Any:
+        operation = context.operation_model
+        if operation.name not in _DATA_PLANE or operation.service_model.protocol != "json":
+            return original(self, context)
+        try:
+            body = json.dumps(_without_none(self.result))
+        except TypeError:           # bytes (B, BS) or datetimes: the serializer knows how to encode them
+            return original(self, context)
+        if check:
+            answer = original(self, context)
+            if json.loads(answer[2]) != json.loads(body):
+                MISMATCHES.append(f"{operation.name}: {answer[2]!r} != {body}")
+            return answer
+        version = operation.service_model.metadata.get("jsonVersion", "1.0")
+        return 200, {"Content-Type": f"application/x-amz-json-{version}"}, body
+
+    DynamoResult.execute_result = execute_result  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        DynamoResult.execute_result = original  # type: ignore[method-assign]
+
+
+def _without_none(value: Any) -> Any:
+    """The serializer leaves out members whose value is None; so does the fast path."""
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_none(v) for v in value]
+    return value
 
 
 @contextlib.contextmanager
@@ -39,9 +165,38 @@ def partition_queries() -> Iterator[None]:
         yield
         return
 
+    from moto.dynamodb.models import DynamoDBBackend
+
     original_query = Table.query
     original_all_items = Table.all_items
     local = threading.local()
+    writes = [0]          # bumped by every write: index groups built before it are stale
+    groups: dict[tuple[int, str, str], tuple[int, dict[Any, list[Any]]]] = {}
+    write_methods = {name: getattr(DynamoDBBackend, name) for name in
+                     ("put_item", "update_item", "delete_item", "transact_write_items", "execute_statement",
+                      "execute_transaction", "batch_execute_statement", "delete_table")
+                     if name in DynamoDBBackend.__dict__}
+
+    def counted(method: Any) -> Any:
+        def write(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(*args, **kwargs)
+            finally:
+                writes[0] += 1
+        return write
+
+    def index_candidates(table: Any, index_name: str, name: str, expected: Any) -> list[Any]:
+        key = (id(table), index_name, name)
+        built = groups.get(key)
+        if built is None or built[0] != writes[0]:
+            generation = writes[0]          # read before the pass: a write during it makes the groups stale
+            by_value: dict[Any, list[Any]] = {}
+            for part in table.items.values():
+                for item in part.values():
+                    if (v := item.attrs.get(name)) is not None:
+                        by_value.setdefault(v.value, []).append(item)
+            built = groups[key] = (generation, by_value)
+        return built[1].get(expected, [])
 
     def all_items(self: Any) -> Any:
         subset = getattr(local, "subset", None)
@@ -56,9 +211,12 @@ def partition_queries() -> Iterator[None]:
         if index_name:
             # Only items carrying the queried index keys: compare raw values, not DynamoType objects.
             wanted = [(name, value.value) for name, value in (kwargs.get("hash_key_conditions") or [])]
-            candidates = [item for part in self.items.values() for item in part.values()
-                          if all((v := item.attrs.get(name)) is not None and v.value == expected
-                                 for name, expected in wanted)]
+            if len(wanted) == 1 and isinstance(wanted[0][1], str | int | float):
+                candidates = index_candidates(self, index_name, *wanted[0])
+            else:
+                candidates = [item for part in self.items.values() for item in part.values()
+                              if all((v := item.attrs.get(name)) is not None and v.value == expected
+                                     for name, expected in wanted)]
         elif hash_key is not None:
             part = self.items.get(hash_key)
             candidates = sorted(part.values(), key=lambda item: item.range_key) if part else []
@@ -73,11 +231,15 @@ def partition_queries() -> Iterator[None]:
 
     Table.all_items = all_items  # type: ignore[method-assign]
     Table.query = query  # type: ignore[method-assign]
+    for name, method in write_methods.items():
+        setattr(DynamoDBBackend, name, counted(method))
     try:
         yield
     finally:
         Table.query = original_query  # type: ignore[method-assign]
         Table.all_items = original_all_items  # type: ignore[method-assign]
+        for name, method in write_methods.items():
+            setattr(DynamoDBBackend, name, method)
 
 
 @contextlib.contextmanager
