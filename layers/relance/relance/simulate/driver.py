@@ -114,8 +114,10 @@ class SeasonDriver:
                     # As SQS would after the visibility timeout: make it visible again for a retry.
                     sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"],
                                                   VisibilityTimeout=0)
-                else:
-                    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+            done = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(messages) if m["MessageId"] not in failed]
+            if done:   # the event source mapping deletes a batch's successes in one call
+                sqs.delete_message_batch(QueueUrl=queue_url, Entries=done)
             handled += len(messages)
         raise RuntimeError("the work queue did not drain")
 
@@ -137,8 +139,10 @@ class SeasonDriver:
         return list(self._sms())
 
     # ---- escalations (Step Functions runs its executions in background threads) ---------------------
-    def settle(self, moving: Iterable[str] = (), *, timeout: float = 60.0, quiet: float = 0.1) -> None:
+    def settle(self, moving: Iterable[str] = (), *, timeout: float = 60.0, quiet: float = 0.1) -> int:
         """Wait until every running escalation execution is parked on a task token with its Lambda done.
+
+        Returns how many executions were new or moving today (0: no escalation did anything).
 
         New executions are read until parked; an execution named in ``moving`` (a case whose approval was
         just decided or expired) must first move past where it was parked, then park again or finish.
@@ -149,13 +153,14 @@ class SeasonDriver:
 
         arn = self.settings.state_machine_arn
         if not arn:
-            return
+            return 0
         sfn = runtime.client("stepfunctions")
         prefix = arn.replace(":stateMachine:", ":execution:") + ":"
         baseline = {prefix + name[:80]: self._settled.get(prefix + name[:80], 0) for name in moving}
         running = [e["executionArn"] for e in _paginate(sfn, "list_executions", "executions",
                                                           stateMachineArn=arn, statusFilter="RUNNING")]
         watch = sorted({a for a in running if a not in self._settled} | set(baseline))
+        active = len(watch)
         deadline = time.monotonic() + timeout
         while watch:
             moving_now = []
@@ -169,8 +174,9 @@ class SeasonDriver:
                 self._settled[execution] = len(events)
             watch = moving_now
             if not watch or time.monotonic() > deadline:
-                return
+                break
             time.sleep(quiet)
+        return active
 
     def _emails(self) -> Iterator[Delivery]:
         from moto.core import DEFAULT_ACCOUNT_ID

@@ -254,9 +254,9 @@ class SeasonRunner:
                     self.aws.invoke("EscalationFunction", {"action": "sweep", "run_date": day.isoformat()})
         faults.disarm_all()      # a crash armed for a day that sent nothing does not leak into the next
         with self._timed("state machines"):
-            self.driver.settle(self._moving)
+            cases_active = self.driver.settle(self._moving) > 0
         with self._timed("read back"):
-            self._read_back(day, sorted(self.driver.dispatched), touched)
+            self._read_back(day, sorted(self.driver.dispatched), touched, cases_active)
         self._snapshot(day)
         self.log.end_day()
 
@@ -339,15 +339,18 @@ class SeasonRunner:
         self._escalating |= set(invoices)
 
     # ---- reading the day back ------------------------------------------------------------------------
-    def _read_back(self, day: dt.date, dispatched: list[str], touched: set[str]) -> None:
+    def _read_back(self, day: dt.date, dispatched: list[str], touched: set[str], cases_active: bool) -> None:
         """The day as AWS and the table have it: messages first, then the history of the invoices concerned.
 
         Only invoices something happened to are read: those in a message or a team task of the day (a
-        flagged claim comes with its task), those the day's events touched, and those in an escalation.
+        flagged claim comes with its task), those the day's events touched, and those in an escalation on
+        a day an escalation execution started or moved (a parked execution writes nothing).
         """
         iso = day.isoformat()
         messages = self.driver.new_messages(day)
-        watched = set(touched) | self._escalating | {i for m in messages for i in m.invoices}
+        watched = set(touched) | {i for m in messages for i in m.invoices}
+        if cases_active:
+            watched |= self._escalating
         if day == self.scenario.start:
             watched |= self._raw
         history: list[tuple[str, dict[str, Any]]] = []
