@@ -224,6 +224,29 @@ def test_reminder_once_at_half_delay_then_expiry_ends_not_approved(aws: Embedded
     assert follow(aws, "GET", link, day=RUN + dt.timedelta(days=8))["statusCode"] == 410
 
 
+def test_the_sweep_reads_an_approval_only_on_the_days_something_is_due_for_it(aws: EmbeddedAws) -> None:
+    _started(aws)
+    reads: list[str] = []
+
+    def count(params: dict[str, object], **_: object) -> None:
+        reads.append(str(params.get("Key")))
+
+    def sweep_reads(day: dt.date) -> tuple[dict[str, int], int]:
+        with function_env(aws) as services:
+            services.store.client.meta.events.register("provide-client-params.dynamodb.GetItem", count)
+            try:
+                reads.clear()
+                return sweep(day, services=services).as_dict(), len(reads)
+            finally:
+                services.store.client.meta.events.unregister("provide-client-params.dynamodb.GetItem", count)
+
+    assert sweep_reads(RUN + dt.timedelta(days=1)) == ({"reminded": 0, "expired": 0, "errors": 0}, 0)
+    assert sweep_reads(RUN + dt.timedelta(days=4))[0]["reminded"] == 1
+    assert sweep_reads(RUN + dt.timedelta(days=5)) == ({"reminded": 0, "expired": 0, "errors": 0}, 0)
+    assert sweep_reads(RUN + dt.timedelta(days=8))[0]["expired"] == 1
+    assert sweep_reads(RUN + dt.timedelta(days=9)) == ({"reminded": 0, "expired": 0, "errors": 0}, 0)
+
+
 def test_payment_recorded_before_approval_suspends_the_handoff(aws: EmbeddedAws) -> None:
     case_id = _started(aws)
     with function_env(aws) as services:

@@ -460,8 +460,9 @@ class EscalationStore(Store):
         """A new pending approval and its pointer in the pending list, atomically."""
         item = {"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL", "type": "approval", "status": "pending",
                 "expires": expires.isoformat(), **fields}
+        # The pointer carries the dates the sweep acts on, so a quiet day reads no approval at all.
         pointer = {"pk": PENDING_APPROVALS_PK, "sk": f"{expires.isoformat()}#{approval_id}",
-                   "approval_id": approval_id, "case_id": fields.get("case_id")}
+                   "approval_id": approval_id, "case_id": fields.get("case_id"), "remind_on": fields.get("remind_on")}
         self.client.transact_write_items(TransactItems=[
             {"Put": {"TableName": self.table, "Item": _to_item(item),
                      "ConditionExpression": "attribute_not_exists(pk)"}},
@@ -488,21 +489,35 @@ class EscalationStore(Store):
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues=_to_item({":t": token, ":pending": "pending"}))
 
-    def mark_reminded(self, approval_id: str, when: dt.date) -> bool:
-        """Record the reminder once: False if it was already sent or the approval is no longer pending."""
-        return _unless_condition_fails(
-            self.client.update_item,
-            TableName=self.table, Key=_to_item({"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL"}),
-            UpdateExpression="SET reminded = :d",
-            ConditionExpression="#s = :pending AND attribute_not_exists(reminded)",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues=_to_item({":d": when.isoformat(), ":pending": "pending"}))
+    def mark_reminded(self, approval_id: str, when: dt.date, expires: dt.date) -> bool:
+        """Record the reminder once, on the approval and its pending pointer: False if it was already sent
+        or the approval is no longer pending."""
+        return _unless_condition_fails(self.client.transact_write_items, TransactItems=[
+            {"Update": {"TableName": self.table,
+                        "Key": _to_item({"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL"}),
+                        "UpdateExpression": "SET reminded = :d",
+                        "ConditionExpression": "#s = :pending AND attribute_not_exists(reminded)",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": _to_item({":d": when.isoformat(), ":pending": "pending"})}},
+            {"Update": {"TableName": self.table, "Key": self._pending_pointer_key(approval_id, expires),
+                        "UpdateExpression": "SET reminded = :d", "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": _to_item({":d": when.isoformat()})}},
+        ])
 
-    def unmark_reminded(self, approval_id: str) -> None:
+    def unmark_reminded(self, approval_id: str, expires: dt.date) -> None:
         """The reminder could not be sent: let the next sweep try again."""
-        self.client.update_item(
-            TableName=self.table, Key=_to_item({"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL"}),
-            UpdateExpression="REMOVE reminded")
+        self.client.transact_write_items(TransactItems=[
+            {"Update": {"TableName": self.table,
+                        "Key": _to_item({"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL"}),
+                        "UpdateExpression": "REMOVE reminded"}},
+            {"Update": {"TableName": self.table, "Key": self._pending_pointer_key(approval_id, expires),
+                        "UpdateExpression": "REMOVE reminded", "ConditionExpression": "attribute_exists(pk)"}},
+        ])
+
+    @staticmethod
+    def _pending_pointer_key(approval_id: str, expires: dt.date | str) -> dict[str, Any]:
+        day = expires.isoformat() if isinstance(expires, dt.date) else expires
+        return _to_item({"pk": PENDING_APPROVALS_PK, "sk": f"{day}#{approval_id}"})
 
     def decide_approval(self, approval_id: str, status: str, details: Mapping[str, Any],
                         expected: str = "pending") -> bool:
@@ -523,10 +538,11 @@ class EscalationStore(Store):
             "TableName": self.table, "Key": _to_item({"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL"}),
             "UpdateExpression": f"SET {sets}", "ConditionExpression": "#s = :expected",
             "ExpressionAttributeNames": names, "ExpressionAttributeValues": _to_item(values)}}]
-        pointer = _to_item({"pk": PENDING_APPROVALS_PK, "sk": f"{current['expires']}#{approval_id}"})
+        pointer = self._pending_pointer_key(approval_id, str(current["expires"]))
         if status == "pending":
             items.append({"Put": {"TableName": self.table, "Item": {**pointer, **_to_item(
-                {"approval_id": approval_id, "case_id": current.get("case_id")})}}})
+                {"approval_id": approval_id, "case_id": current.get("case_id"),
+                 "remind_on": current.get("remind_on"), "reminded": current.get("reminded")})}}})
         else:
             items.append({"Delete": {"TableName": self.table, "Key": pointer}})
         return _unless_condition_fails(self.client.transact_write_items, TransactItems=items)

@@ -6,7 +6,9 @@ Wait states and timeouts would sleep in real time; a date-driven sweep replays d
 - the expiry date passed: the approval is closed and the waiting task fails with ``ApprovalExpired``,
   so the machine takes its "not approved" path.
 
-It reads only the pending approvals (one small item collection), never the invoices.
+It reads only the pending approvals (one small item collection), never the invoices. Each pointer carries
+its expiry (in its sort key), its reminder date and whether the reminder went out, so an approval is read
+only on the days something is due for it.
 """
 
 from __future__ import annotations
@@ -38,11 +40,26 @@ def sweep(run_date: dt.date, *, services: Services | None = None) -> SweepReport
     services = services or Services.from_env()
     for pointer in services.store.pending_approvals():
         approval_id = str(pointer["approval_id"])
+        if _quiet(pointer, run_date):
+            continue
         try:
             _one(services, approval_id, run_date, report)
         except Exception as exc:  # one bad approval must not stop the others; reported to the caller
             report.errors[approval_id[:8]] = type(exc).__name__
     return report
+
+
+def _quiet(pointer: dict[str, Any], run_date: dt.date) -> bool:
+    """Nothing is due today for this approval, as its pointer tells (older pointers without the reminder
+    date are always read)."""
+    try:
+        expires = dt.date.fromisoformat(str(pointer["sk"]).split("#", 1)[0])
+        remind_on = dt.date.fromisoformat(str(pointer["remind_on"]))
+    except (KeyError, ValueError):
+        return False
+    if run_date > expires:
+        return False
+    return run_date < remind_on or bool(pointer.get("reminded"))
 
 
 def _one(services: Services, approval_id: str, run_date: dt.date, report: SweepReport) -> None:
@@ -66,7 +83,7 @@ def _one(services: Services, approval_id: str, run_date: dt.date, report: SweepR
         return
     remind_on = dt.date.fromisoformat(str(approval["remind_on"]))
     if run_date >= remind_on and not approval.get("reminded"):
-        if not services.store.mark_reminded(approval_id, run_date):
+        if not services.store.mark_reminded(approval_id, run_date, expires):
             return
         from relance.escalation.tasks import send_approval_mail
 
@@ -77,7 +94,7 @@ def _one(services: Services, approval_id: str, run_date: dt.date, report: SweepR
             message_id = send_approval_mail(services, "approval_reminder", case_item, str(approval["link"]),
                                             expires, run_date)
         except Exception:
-            services.store.unmark_reminded(approval_id)
+            services.store.unmark_reminded(approval_id, expires)
             raise
         services.note(list(case_item["invoices"]), run_date, "approval_reminded",
                       {"case_id": case_item["case_id"], "to": approval.get("approver", ""),
