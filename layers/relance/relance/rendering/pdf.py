@@ -18,15 +18,20 @@ order of appearance::
 
 Core PDF fonts are used (nothing to embed, small files) with the Windows-1252 encoding, which has
 ``€``, ``’``, ``«»``, ``œ`` and the no-break space; other characters are mapped or replaced.
+
+Text is laid out here rather than by fpdf2's ``cell``/``multi_cell`` (several times slower): ``_wrap``
+breaks styled runs into lines with the core fonts' glyph widths, following multi_cell's rules, and ``_put``
+draws a line with ``FPDF.text`` exactly where ``cell`` would have put it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
@@ -34,7 +39,7 @@ from fpdf.fonts import CORE_FONTS_CHARWIDTHS
 
 from relance.errors import RelanceError
 from relance.rendering.context import MessageContext
-from relance.rendering.qrcode import EpcFields, epc_png
+from relance.rendering.qrcode import EpcFields, epc_image
 
 PAGE_W = 210.0
 MARGIN = 20.0
@@ -42,19 +47,41 @@ CONTENT_W = PAGE_W - 2 * MARGIN
 LINE = 4.6
 FONT = "helvetica"
 QR_SIZE = 28.0
-PT = 25.4 / 72  # millimetres per point
+QR_SCALE = 4  # image pixels per QR module
 _GRAY = (90, 90, 90)
 _WS = re.compile(r"[ \t\r\n]+")
+_GAPS = re.compile(r"([ \u00a0])")
+_TOLERANCE = 1e-9  # fpdf2's FloatTolerance: how far a line may exceed its width
+_ALIGNS = {"L": "L", "J": "L", "C": "C", "R": "R"}  # what a one-line cell does with each alignment
 _CP1252_MAP = str.maketrans({
     "\u202f": "\u00a0", "\u2009": " ", "\u2007": "\u00a0", "\u2010": "-", "\u2011": "-", "\u2212": "-",
     "\u2192": "->", "\u2713": "x", "\u2026": "\u2026",
 })
+_MAPPED = re.compile("[" + "".join(chr(code) for code in _CP1252_MAP) + "]")
+
+Run = tuple[str, str]
+"""A styled run: (style ``""``, ``"B"`` or ``"I"``, text already through :func:`pdf_text`)."""
+Chunk = tuple[str, str, int]
+"""Text of one style on a line: (style, text, width in thousandths of the font size)."""
+
+
+class _Line(NamedTuple):
+    """A laid-out line: its chunks, its width (thousandths of the font size) and whether it ends at a
+    word wrap (the lines that ``align="J"`` stretches; the last line and cut words are not)."""
+
+    chunks: list[Chunk]
+    units: int
+    wrapped: bool
+
+
+_EMPTY = _Line([], 0, False)
 
 
 def pdf_text(text: str) -> str:
     """Text the Windows-1252 core fonts can draw: narrow no-break spaces become no-break spaces, the rest
     of what the encoding lacks becomes ``?``."""
-    text = text.translate(_CP1252_MAP)
+    if _MAPPED.search(text):  # translate() is slow on non-ASCII text: only when there is something to map
+        text = text.translate(_CP1252_MAP)
     try:
         text.encode("cp1252")
         return text
@@ -62,26 +89,201 @@ def pdf_text(text: str) -> str:
         return text.encode("cp1252", errors="replace").decode("cp1252")
 
 
+class _Widths(dict[str, int]):
+    """Glyph widths (per 1000 em) by character; one that cp1252 lacks is drawn, so measured, as ``?``."""
+
+    def __missing__(self, char: str) -> int:
+        return self["?"]
+
+
 @lru_cache(maxsize=8)
-def _widths(style: str) -> dict[str, int]:
-    """Glyph widths (per 1000 em) of the core Helvetica face for ``style``."""
-    return CORE_FONTS_CHARWIDTHS[FONT + style]
+def _widths(style: str) -> _Widths:
+    """Glyph widths of the core Helvetica face for ``style``, keyed by the characters of cp1252 (fpdf2
+    keys them by byte: widths must be taken on the cp1252 form of the text)."""
+    table = CORE_FONTS_CHARWIDTHS[FONT + style]
+    widths = _Widths()
+    for code in range(256):
+        try:
+            widths[bytes([code]).decode("cp1252")] = table[chr(code)]
+        except UnicodeDecodeError:  # the five bytes cp1252 leaves undefined
+            continue
+    return widths
+
+
+def _units(text: str, style: str) -> int:
+    """Width of ``text`` (through :func:`pdf_text`) in thousandths of the font size."""
+    return sum(map(_widths(style).__getitem__, text))
+
+
+def _mm(units: int, size: float, k: float) -> float:
+    """``units`` (thousandths of a ``size`` pt font) in mm, computed as fpdf2's ``get_string_width`` does."""
+    return units * size * 0.001 / k
+
+
+def _max_units(width: float, size: float, k: float) -> int:
+    """The widest text (thousandths of the font size) that fits ``width`` mm, with fpdf2's tolerance."""
+    units = max(0, int(width * k / (size * 0.001)))
+    while _mm(units + 1, size, k) - width <= _TOLERANCE:
+        units += 1
+    while units > 0 and _mm(units, size, k) - width > _TOLERANCE:
+        units -= 1
+    return units
 
 
 def _clean(text: str | None) -> str:
     return _WS.sub(" ", text or "")
 
 
+def _single(style: str, text: str) -> list[_Line]:
+    """One line holding ``text`` unwrapped (none for an empty text)."""
+    if not text:
+        return []
+    units = _units(text, style)
+    return [_Line([(style, text, units)], units, False)]
+
+
+def _cut(word: list[Chunk], limit: int, lines: list[_Line]) -> list[Chunk]:
+    """Cut a word wider than a line (``limit`` units) between characters, as multi_cell does: the full lines
+    go to ``lines``, the rest (which starts the next line) is returned. At least one character per line."""
+    line: list[Chunk] = []
+    used = 0
+    for style, text, _ in word:
+        table = _widths(style)
+        start = run = 0
+        for index, char in enumerate(text):
+            width = table[char]
+            if (used or run) and used + run + width > limit:
+                if index > start:
+                    line.append((style, text[start:index], run))
+                lines.append(_Line(line, used + run, False))
+                line, used, start, run = [], 0, index, 0
+            run += width
+        if len(text) > start:
+            line.append((style, text[start:], run))
+            used += run
+    return line
+
+
+def _wrap(runs: Sequence[Run], size: float, width: float, k: float, plain_spaces: bool = False) -> list[_Line]:
+    """Lay styled runs out in lines at most ``width`` mm wide, with multi_cell's rules: break at spaces (the
+    space at a break is dropped), keep together the pieces of a word written in two styles, cut a word
+    wider than a line between characters. No-break spaces do not break (``plain_spaces``: they are then
+    written as spaces, as multi_cell does; same width); runs of spaces count as one; soft hyphens are
+    dropped. An empty text gives no line."""
+    words: list[list[Chunk]] = []
+    sizes: list[int] = []  # width of each word
+    spaced: list[bool] = []  # a space follows the word
+    glued = False  # the next piece continues the last word
+    for style, text in runs:
+        table = _widths(style)
+        for index, part in enumerate(text.replace("\u00ad", "").split(" ")):
+            if index:
+                if words:
+                    spaced[-1] = True
+                glued = False
+            if not part:
+                continue
+            units = sum(map(table.__getitem__, part))
+            if glued:
+                words[-1].append((style, part, units))
+                sizes[-1] += units
+            else:
+                words.append([(style, part, units)])
+                sizes.append(units)
+                spaced.append(False)
+            glued = True
+    limit = _max_units(width, size, k)
+    lines: list[_Line] = []
+    chunks: list[Chunk] = []
+    used = gap = 0
+    for word, units, space in zip(words, sizes, spaced, strict=True):
+        if chunks and used + gap + units > limit:
+            lines.append(_Line(chunks, used, True))
+            chunks, used = [], 0
+        if not chunks and units > limit:
+            word = _cut(word, limit, lines)
+        elif chunks:  # the space between two words goes with the first, in its style
+            style, text, width_of = chunks[-1]
+            chunks[-1] = (style, text + " ", width_of + gap)
+            used += gap
+        for piece in word:
+            if chunks and chunks[-1][0] == piece[0]:
+                style, text, width_of = chunks[-1]
+                chunks[-1] = (style, text + piece[1], width_of + piece[2])
+            else:
+                chunks.append(piece)
+            used += piece[2]
+        gap = _widths(word[-1][0])[" "] if space else 0
+    if chunks:
+        lines.append(_Line(chunks, used, False))
+    if plain_spaces:
+        return [_Line([(style, text.replace("\u00a0", " "), units) for style, text, units in line.chunks],
+                      line.units, line.wrapped) for line in lines]
+    return lines
+
+
+def _put(pdf: FPDF, line: _Line, x: float, y: float, width: float, height: float, size: float,
+         align: str = "L") -> None:
+    """Draw ``line`` where ``cell(width, height, align=align)`` at (x, y) puts its text: 1 mm (``c_margin``)
+    inside the left or right edge, or centred; ``"J"`` stretches the spaces of a wrapped line to fill the
+    width less the margins, as multi_cell does. Does not move the current position."""
+    if not line.chunks:
+        return
+    k = pdf.k
+    margin = pdf.c_margin
+    text_w = _mm(line.units, size, k)
+    if align == "R":
+        left = x + width - margin - text_w
+    elif align == "C":
+        left = x + (width - text_w) / 2
+    else:
+        left = x + margin
+    base = y + 0.5 * height + 0.3 * size / k
+    spacing = 0.0
+    if align == "J" and line.wrapped:
+        gaps = sum(text.count(" ") + text.count("\u00a0") for _, text, _ in line.chunks)
+        if gaps:
+            spacing = (width - 2 * margin - text_w) / gaps
+    current = None
+    for style, text, units in line.chunks:
+        if style != current:
+            pdf.set_font(FONT, style, size)
+            current = style
+        if not spacing:
+            pdf.text(left, base, text)
+            left += _mm(units, size, k)
+            continue
+        for part in _GAPS.split(text):
+            if part in (" ", "\u00a0"):
+                left += _mm(_units(part, style), size, k) + spacing
+            elif part:
+                pdf.text(left, base, part)
+                left += _mm(_units(part, style), size, k)
+
+
+def _draw(pdf: FPDF, lines: Sequence[_Line], x: float, width: float, height: float, size: float,
+          align: str = "L") -> None:
+    """Draw ``lines`` from the current y, one every ``height`` mm, each as :func:`_put` in a ``width`` box at
+    ``x``; a line that would cross the bottom margin goes to a new page first (never in the footer). Draws at
+    least one line, even empty, like multi_cell; leaves y under the last line and x at the left margin."""
+    for line in lines or (_EMPTY,):
+        if pdf.will_page_break(height):
+            pdf.add_page()
+        y = pdf.get_y()
+        _put(pdf, line, x, y, width, height, size, align)
+        pdf.set_y(y + height)
+
+
 class _Letter(FPDF):
-    footer_text = ""
+    footer_lines: Sequence[_Line] = ()
 
     def footer(self) -> None:
-        if not self.footer_text:
+        """The ``<footer>`` text, centred in small grey type 14 mm above the bottom of every page."""
+        if not self.footer_lines:
             return
         self.set_y(-14)
-        self.set_font(FONT, "", 7.5)
         self.set_text_color(*_GRAY)
-        self.multi_cell(0, 3.4, self.footer_text, align="C")
+        _draw(self, self.footer_lines, self.l_margin, self.w - self.r_margin - self.l_margin, 3.4, 7.5, "C")
         self.set_text_color(0, 0, 0)
 
 
@@ -108,20 +310,33 @@ class LetterWriter:
         noon = dt.datetime.combine(ctx.letter_date, dt.time(12, 0), tzinfo=ZoneInfo("Europe/Paris"))
         pdf.set_creation_date(noon)
         footer = self.root.find("footer")
-        pdf.footer_text = pdf_text(_clean(footer.text).strip()) if footer is not None else ""
+        if footer is not None:
+            text = pdf_text(_clean(footer.text).strip())
+            pdf.footer_lines = _wrap([("", text)], 7.5, pdf.epw - 2 * pdf.c_margin, pdf.k, plain_spaces=True)
         self.pdf = pdf
         self.header_bottom = 0.0
 
+    def _block(self, runs: Sequence[Run], size: float, height: float, align: str) -> None:
+        """Text wrapped from the current position to the right margin, as ``multi_cell(0, height, align=align,
+        new_x="LMARGIN", new_y="NEXT")`` draws it."""
+        pdf = self.pdf
+        x = pdf.get_x()
+        width = pdf.w - pdf.r_margin - x
+        _draw(pdf, _wrap(runs, size, width - 2 * pdf.c_margin, pdf.k, plain_spaces=True), x, width, height, size,
+              align)
+
     # --- blocks -------------------------------------------------------------------------------------
     def _lines(self, element: ET.Element, x: float, y: float, width: float, size: float = 10) -> float:
+        """Each ``<line>`` wrapped within ``width`` mm at ``x`` from ``y`` (bold lines 1 pt larger); the y
+        under the block."""
         pdf = self.pdf
         pdf.set_xy(x, y)
+        inner = width - 2 * pdf.c_margin
         for line in element.iter("line"):
             bold = line.get("b") == "1"
-            pdf.set_font(FONT, "B" if bold else "", size + (1 if bold else 0))
-            pdf.set_x(x)
-            pdf.multi_cell(width, LINE, pdf_text(_clean(line.text).strip()), align="L",
-                           new_x="LMARGIN", new_y="NEXT")
+            style, line_size = ("B", size + 1) if bold else ("", size)
+            runs = [(style, pdf_text(_clean(line.text).strip()))]
+            _draw(pdf, _wrap(runs, line_size, inner, pdf.k, plain_spaces=True), x, width, LINE, line_size)
         return pdf.get_y()
 
     def _from(self, element: ET.Element) -> None:
@@ -132,9 +347,9 @@ class LetterWriter:
         title = _clean(self.root.get("title", "")).strip()
         if title:
             pdf = self.pdf
-            pdf.set_font(FONT, "B", 12)
-            pdf.set_xy(110, 15)
-            pdf.cell(80, 6, pdf_text(title), align="R")
+            lines = _single("B", pdf_text(title))
+            _put(pdf, lines[0], 110, 15, 80, 6, 12, "R")
+            pdf.set_xy(110 + 80, 15)
 
     def _to(self, element: ET.Element) -> None:
         bottom = self._lines(element, 110, 45, 80, size=10)
@@ -142,84 +357,27 @@ class LetterWriter:
 
     def _dateline(self, element: ET.Element) -> None:
         pdf = self.pdf
-        pdf.set_font(FONT, "", 10)
         pdf.set_xy(MARGIN, max(self.header_bottom + 6, 78))
-        pdf.cell(CONTENT_W, LINE, pdf_text(_clean(element.text).strip()), align="R",
-                 new_x="LMARGIN", new_y="NEXT")
+        _draw(pdf, _single("", pdf_text(_clean(element.text).strip())), MARGIN, CONTENT_W, LINE, 10, "R")
         pdf.ln(4)
 
     def _note(self, element: ET.Element) -> None:
-        pdf = self.pdf
-        pdf.set_font(FONT, "I", 9)
-        pdf.multi_cell(0, 4.2, pdf_text(_clean(element.text).strip()), new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(1.5)
+        self._block([("I", pdf_text(_clean(element.text).strip()))], 9, 4.2, "J")
+        self.pdf.ln(1.5)
 
     def _subject(self, element: ET.Element) -> None:
-        pdf = self.pdf
-        pdf.set_font(FONT, "B", 10.5)
-        pdf.multi_cell(0, 5, pdf_text(_clean("".join(element.itertext())).strip()),
-                       new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(3)
-
-    def _words(self, runs: list[tuple[str, str]], size: float) -> list[tuple[str, str, float, float]]:
-        """Split styled runs into (style, word, width, width of the space after it)."""
-        out: list[tuple[str, str, float, float]] = []
-        for style, text in runs:
-            widths = _widths(style)
-            scale = size / 1000 * PT
-            space = widths.get(" ", 278) * scale
-            for index, word in enumerate(text.split(" ")):
-                if index > 0 and out:
-                    out[-1] = (out[-1][0], out[-1][1], out[-1][2], space)
-                if word:
-                    encoded = word.encode("cp1252", errors="replace").decode("latin-1")
-                    width = sum(widths.get(c, 500) for c in encoded) * scale
-                    out.append((style, word, width, 0.0))
-        return out
+        self._block([("B", pdf_text(_clean("".join(element.itertext())).strip()))], 10.5, 5, "J")
+        self.pdf.ln(3)
 
     def _paragraph(self, element: ET.Element, size: float = 10, line: float = LINE) -> None:
-        """A paragraph, wrapped here (fpdf2's multi_cell is slow on long text); ``<b>``/``<i>`` runs kept."""
+        """A paragraph, wrapped at the content width, ``<b>``/``<i>`` runs kept, left aligned."""
         pdf = self.pdf
-        runs: list[tuple[str, str]] = [("", pdf_text(_clean(element.text)))]
+        runs: list[Run] = [("", pdf_text(_clean(element.text)))]
         for child in element:
             style = "B" if child.tag == "b" else "I" if child.tag == "i" else ""
             runs.append((style, pdf_text(_clean("".join(child.itertext())))))
             runs.append(("", pdf_text(_clean(child.tail))))
-        words = self._words(runs, size)
-        lines: list[list[tuple[str, str, float, float]]] = [[]]
-        used = 0.0
-        for token in words:
-            current = lines[-1]
-            gap = current[-1][3] if current else 0.0
-            if current and used + gap + token[2] > CONTENT_W:
-                lines.append([token])
-                used = token[2]
-            else:
-                current.append(token)
-                used += gap + token[2]
-        for words_on_line in lines:
-            if pdf.get_y() + line > pdf.page_break_trigger:
-                pdf.add_page()
-            pdf.set_x(MARGIN)
-            # Merge consecutive words of one style into one cell: fewer text objects, same look.
-            chunk_style = None
-            chunk = ""
-            chunk_w = 0.0
-            for index, (style, word, width, space) in enumerate(words_on_line):
-                last = index == len(words_on_line) - 1
-                text = word + ("" if last or not space else " ")
-                extra = 0.0 if last else space
-                if style != chunk_style and chunk:
-                    pdf.set_font(FONT, chunk_style or "", size)
-                    pdf.cell(chunk_w, line, chunk)
-                    chunk, chunk_w = "", 0.0
-                chunk_style = style
-                chunk += text
-                chunk_w += width + extra
-            if chunk:
-                pdf.set_font(FONT, chunk_style or "", size)
-                pdf.cell(chunk_w, line, chunk)
-            pdf.ln(line)
+        _draw(pdf, _wrap(runs, size, CONTENT_W, pdf.k), MARGIN, CONTENT_W, line, size)
         pdf.ln(1.8)
 
     def _small(self, element: ET.Element) -> None:
@@ -227,13 +385,22 @@ class LetterWriter:
         self._paragraph(element, size=8, line=3.6)
         self.pdf.set_text_color(0, 0, 0)
 
-    def _fit(self, text: str, width: float) -> str:
-        pdf = self.pdf
-        if pdf.get_string_width(text) <= width - 1.5:
+    def _fit(self, text: str, width: float, style: str, size: float) -> str:
+        """``text`` if it fits in a ``width`` mm cell (1.5 mm spare), else its longest prefix that still fits
+        with an ellipsis after it (the ellipsis alone if none does)."""
+        k = self.pdf.k
+        limit = width - 1.5
+        table = _widths(style)
+        if _mm(sum(map(table.__getitem__, text)), size, k) <= limit:
             return text
-        while text and pdf.get_string_width(text + "…") > width - 1.5:
-            text = text[:-1]
-        return text + "…"
+        used = table["…"]
+        keep = 0
+        for char in text:
+            if _mm(used + table[char], size, k) > limit:
+                break
+            used += table[char]
+            keep += 1
+        return text[:keep] + "…"
 
     def _table(self, element: ET.Element) -> None:
         pdf = self.pdf
@@ -252,14 +419,14 @@ class LetterWriter:
         pdf.set_line_width(0.2)
         for row in rows:
             kind = row.get("kind", "")
-            bold = kind in ("head", "total")
-            pdf.set_font(FONT, "B" if bold else "", size)
+            style = "B" if kind in ("head", "total") else ""
+            pdf.set_font(FONT, style, size)
             fill = kind == "head"
             if fill:
                 pdf.set_fill_color(232, 232, 232)
-            if pdf.get_y() + height > pdf.page_break_trigger:
+            if pdf.will_page_break(height):
                 pdf.add_page()
-            pdf.set_x(MARGIN)
+            x, y = MARGIN, pdf.get_y()
             column = 0
             for cell in row.findall("td"):
                 span = max(1, int(cell.get("span", "1")))
@@ -267,8 +434,14 @@ class LetterWriter:
                 column += span
                 if width <= 0:
                     break
-                text = self._fit(pdf_text(_clean("".join(cell.itertext())).strip()), width)
-                pdf.cell(width, height, text, border=1, align=cell.get("align", "L"), fill=fill)
+                align = _ALIGNS.get(cell.get("align", "L").upper())
+                if align is None:
+                    raise RelanceError(f"unknown table cell alignment {cell.get('align')!r}", self.where)
+                text = self._fit(pdf_text(_clean("".join(cell.itertext())).strip()), width, style, size)
+                pdf.rect(x, y, width, height, style="DF" if fill else "D")
+                for line in _single(style, text):
+                    _put(pdf, line, x, y, width, height, size, align)
+                x += width
             pdf.ln(height)
         pdf.ln(3)
 
@@ -278,28 +451,30 @@ class LetterWriter:
         show_qr = self.qr is not None and element.get("qr", "1") != "0"
         text_w = CONTENT_W - (QR_SIZE + 8 if show_qr else 4)
         height = max(len(lines) * LINE + 4, QR_SIZE + 4 if show_qr else 0)
-        if pdf.get_y() + height > pdf.page_break_trigger:
+        if pdf.will_page_break(height):
             pdf.add_page()
         top = pdf.get_y()
         pdf.set_draw_color(120, 120, 120)
         pdf.set_line_width(0.3)
         pdf.rect(MARGIN, top, CONTENT_W, height)
-        pdf.set_xy(MARGIN + 3, top + 2)
+        y = top + 2
         for line in lines:
-            bold = line.get("b") == "1"
-            pdf.set_font(FONT, "B" if bold else "", 9.5)
-            pdf.set_x(MARGIN + 3)
-            pdf.cell(text_w, LINE, self._fit(pdf_text(_clean("".join(line.itertext())).strip()), text_w),
-                     new_x="LMARGIN", new_y="NEXT")
+            style, size = ("B" if line.get("b") == "1" else ""), 9.5
+            pdf.set_font(FONT, style, size)
+            text = self._fit(pdf_text(_clean("".join(line.itertext())).strip()), text_w, style, size)
+            for laid in _single(style, text):
+                _put(pdf, laid, MARGIN + 3, y, text_w, LINE, size)
+            y += LINE
         if show_qr and self.qr is not None:
-            png = epc_png(self.qr)
-            pdf.image(io.BytesIO(png), x=MARGIN + CONTENT_W - QR_SIZE - 2, y=top + 2, w=QR_SIZE, h=QR_SIZE)
+            # A greyscale image straight from the QR matrix: no PNG to encode and decode again.
+            pdf.image(epc_image(self.qr, scale=QR_SCALE), x=MARGIN + CONTENT_W - QR_SIZE - 2, y=top + 2,
+                      w=QR_SIZE, h=QR_SIZE)
         pdf.set_xy(MARGIN, top + height)
         pdf.ln(4)
 
     def _sign(self, element: ET.Element) -> None:
         pdf = self.pdf
-        if pdf.get_y() + 14 > pdf.page_break_trigger:
+        if pdf.will_page_break(14):
             pdf.add_page()
         self._lines(element, 110, pdf.get_y() + 2, 80, size=10)
         pdf.ln(2)
