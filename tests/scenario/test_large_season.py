@@ -57,7 +57,7 @@ def run(invoices: int, out: Path) -> tuple[float, int]:
 
 
 @pytest.mark.slow
-def test_a_thousand_invoices_in_a_few_minutes(tmp_path: Path) -> None:
+def test_a_thousand_invoices_keep_every_invariant(tmp_path: Path) -> None:
     from season_checks import check_all
 
     from relance.simulate.log import read_log
@@ -67,7 +67,7 @@ def test_a_thousand_invoices_in_a_few_minutes(tmp_path: Path) -> None:
     print(f"\n1000 invoices x {DAYS} days: {seconds:.0f} s, {lines} log lines")
     policy = load_scenario(tmp_path / "large.yaml", base=REPO).policy
     check_all(read_log(tmp_path / "season" / "log.jsonl"), policy)
-    assert seconds < 600   # 394 s measured on a shared 2-CPU machine (see the report of the issue)
+    # The time is printed, not asserted (speed belongs to measurements, see README "Measured": 231 s).
 
 
 if __name__ == "__main__":
