@@ -32,10 +32,15 @@ def week() -> Iterator[tuple[EmbeddedAws, SeasonDriver]]:
         for iid in ("A1", "A2"):
             ledger.create_invoice({"id": iid, "customer": "C1", "issued": "2026-03-17", "due": "2026-04-16",
                                    "amount": "1000.00"}, dt.date(2026, 4, 1))
+        ledger.upsert_customer({"id": "C2", "name": "Garage Exemple", "kind": "b2b", "email": "c2@garage.example"})
+        ledger.create_invoice({"id": "B1", "customer": "C2", "issued": "2026-04-01", "due": "2026-05-20",
+                               "amount": "250.00"}, dt.date(2026, 4, 1))
         day = dt.date(2026, 4, 1)
         while day <= dt.date(2026, 4, 19):
             if day == dt.date(2026, 4, 17):
                 ledger.record_payment("A1", Decimal("400.00"), day)
+            if day == dt.date(2026, 4, 18):      # paid in full: B1 leaves the due index the same day
+                ledger.record_payment("B1", Decimal("250.00"), day)
             driver.run_day(day)
             day += dt.timedelta(days=1)
         yield aws, driver
@@ -46,7 +51,8 @@ def test_digest_lists_the_week(week: tuple[EmbeddedAws, SeasonDriver]) -> None:
     _, driver = week
     digest = build_digest(EscalationStore.of(driver.store()), dt.date(2026, 4, 19), "Menuiserie")
     assert digest.messages == [("2026-04-16", "C1", "A1, A2", "due", "email")]     # one grouped message, once
-    assert digest.payments == [("2026-04-17", "C1", "A1", Decimal("400.00"))]
+    assert digest.payments == [("2026-04-17", "C1", "A1", Decimal("400.00")),
+                               ("2026-04-18", "C2", "B1", Decimal("250.00"))]
     html = digest.html()
     assert "Boulangerie &lt;Exemple&gt;" in html and "<Exemple>" not in html
     assert "1–30" in html and "1 600,00 €" in html
@@ -75,6 +81,6 @@ def test_the_handler_mails_the_team(week: tuple[EmbeddedAws, SeasonDriver]) -> N
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    assert result["status"] == "ok" and result["week_end"] == "2026-04-19" and result["payments"] == 1
+    assert result["status"] == "ok" and result["week_end"] == "2026-04-19" and result["payments"] == 2
     sent = ses_backends[aws.account_id][aws.region].sent_messages[before:]
     assert len(sent) == 1

@@ -11,6 +11,7 @@ pk                          sk                           what
 ``INV#<invoice>``           ``CLAIM#<step>``             a step claimed before it is sent (at most once)
 ``INV#<invoice>``           ``EVT#<date>#<seq>``         immutable history events
 ``QUAR#<kind>#<id>``        ``QUAR``                     a quarantined record and its reason
+``ACT#<date>``              ``<customer>#<invoice>``     the invoice had events that day (weekly digest)
 ==========================  ===========================  ==========================================
 
 The sparse GSI ``due`` (``due_pk`` = ``DUE#<shard>``, ``due_sk`` = ``<date>#<customer>#<invoice>``) holds only
@@ -37,6 +38,8 @@ DUE_INDEX = "due"
 # History is kept for the longest limitation period (5 years, C. com. L110-4) plus one year of margin, then
 # DynamoDB's TTL removes it (GDPR storage limitation).
 HISTORY_RETENTION_DAYS = 6 * 366
+# "Activity of the day" markers only serve the weekly digest: TTL removes them after a few weeks.
+ACTIVITY_RETENTION_DAYS = 35
 
 _ser = TypeSerializer()
 _deser = TypeDeserializer()
@@ -271,6 +274,8 @@ class Store:
         for when, kind, details in events:
             items.append({"Put": {"TableName": self.table, "Item": _to_item(self._event_item(
                 iid, when, kind, details))}})
+        for when in sorted({when for when, _, _ in events}):
+            items.append({"Put": {"TableName": self.table, "Item": _to_item(_activity_item(cid, iid, when))}})
         items.extend(extra_items)
         for chunk_start in range(0, len(items), 100):
             try:
@@ -336,6 +341,18 @@ class Store:
             KeyConditionExpression="pk = :pk AND begins_with(sk, :evt)",
             ExpressionAttributeValues=_to_item({":pk": f"INV#{invoice_id}", ":evt": "EVT#"})))
 
+    def active_invoices(self, first: dt.date, last: dt.date) -> set[tuple[str, str]]:
+        """(customer, invoice) of every invoice whose state changed with events from ``first`` to ``last``
+        (sends, payments, flags...), open or closed since: one small partition per day."""
+        found: set[tuple[str, str]] = set()
+        day = first
+        while day <= last:
+            for item in self._query(KeyConditionExpression="pk = :pk",
+                                    ExpressionAttributeValues=_to_item({":pk": f"ACT#{day.isoformat()}"})):
+                found.add((str(item["customer"]), str(item["invoice"])))
+            day += dt.timedelta(days=1)
+        return found
+
     # ---- quarantine ------------------------------------------------------------------------------
     def quarantine(self, kind: str, record_id: str, reason: str, when: dt.date,
                    record: Mapping[str, Any] | None = None) -> bool:
@@ -377,6 +394,12 @@ class Store:
         for page in paginator.paginate(TableName=self.table, **kwargs):
             for item in page["Items"]:
                 yield _from_item(item)
+
+
+def _activity_item(customer_id: str, invoice_id: str, when: dt.date) -> dict[str, Any]:
+    expires = dt.datetime.combine(when + dt.timedelta(days=ACTIVITY_RETENTION_DAYS), dt.time(), tzinfo=dt.UTC)
+    return {"pk": f"ACT#{when.isoformat()}", "sk": f"{customer_id}#{invoice_id}", "type": "activity",
+            "customer": customer_id, "invoice": invoice_id, "expires_at": int(expires.timestamp())}
 
 
 def _unless_condition_fails(call: Any, **kwargs: Any) -> bool:

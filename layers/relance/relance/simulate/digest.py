@@ -1,12 +1,10 @@
 """The weekly digest for the team: the week's messages, payments, pending approvals, flagged claims, aging.
 
 Built from the table with bounded reads only (no Scan): the invoices being chased come from the sparse due
-index, each one's week of history from one range query on its item collection, the pending approvals from
-their own small partition. The figures and the HTML pieces are those of the season report (report.py).
-
-Known gap (needs a table change, see the README): an invoice that left the due index during the week
-(paid in full, handed off, paused without a next action) is not read, so its payment of that week is not
-listed. A sparse "events by day" index would close it.
+index, those whose state changed during the week (including those paid in full, handed off or paused
+since, which left the index) from the week's seven ``ACT#<date>`` partitions, each one's week of history
+from one range query on its item collection, the pending approvals from their own small partition. The
+figures and the HTML pieces are those of the season report (report.py).
 """
 
 from __future__ import annotations
@@ -78,7 +76,8 @@ def build_digest(store: Store, week_end: dt.date, company: str = "") -> Digest:
     """The digest of the 7 days ending on ``week_end`` (inclusive)."""
     start = week_end - dt.timedelta(days=6)
     digest = Digest(start, week_end, company)
-    entries = sorted(set(store.due_entries(week_end + dt.timedelta(days=HORIZON_DAYS))))
+    entries = sorted(set(store.due_entries(week_end + dt.timedelta(days=HORIZON_DAYS)))
+                     | store.active_invoices(start, week_end))
     items = store.get_invoice_items([i for _, i in entries])
     for customer_id, invoice_id in entries:
         item = items.get(invoice_id)
