@@ -8,7 +8,7 @@ order of appearance::
     <dateline>Lyon, le 16 avril 2026</dateline>                 right aligned
     <note>...</note>                                            small italic line (mode of sending)
     <subject>Objet : ...</subject>                              bold
-    <p>text with <b>bold</b> runs</p>                           paragraph (justified when plain)
+    <p>text with <b>bold</b> runs</p>                           paragraph (left-aligned, wrapped)
     <table widths="22,18,..." size="8"><tr kind="head|total"><td align="L|C|R">..</td></tr></table>
     <payment><line>IBAN ...</line></payment>                    framed block + EPC QR code on the right
     <sign><line>...</line></sign>                               signature block
