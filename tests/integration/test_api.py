@@ -4,29 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from test_api_support import Api, ledger_of, load_function, sample, use_function_env
+from test_api_support import (
+    CUSTOMER,
+    INVOICE,
+    TODAY,
+    Api,
+    ledger_of,
+    load_function,
+    sample,
+    seeded_api,
+)
 
 from relance.ledger import engine_state, plan_paused_until
 from relance.local import EmbeddedAws
 from relance.policy import CustomerContext, evaluate
 
-TODAY = dt.date(2026, 5, 4)          # a Monday
-CUSTOMER = {"id": "C1", "name": "Boulangerie Exemple SARL", "kind": "b2b", "email": "compta@boulangerie.example",
-            "phone": "06 12 34 56 78", "address": "4 rue des Lilas, 69003 Lyon", "siren": "123456789"}
-INVOICE = {"id": "A1", "customer": "C1", "issued": "2026-03-17", "due": "2026-04-16", "amount": "1800.00"}
-
 
 @pytest.fixture
-def api(embedded: EmbeddedAws, monkeypatch: pytest.MonkeyPatch, lambda_context: Any) -> Iterator[Api]:
-    use_function_env(embedded, monkeypatch, today=TODAY)
-    client = Api(lambda_context)
-    client.ok("POST", "/customers", CUSTOMER)
-    client.ok("POST", "/invoices", INVOICE)
-    yield client
+def api(embedded: EmbeddedAws, monkeypatch: pytest.MonkeyPatch, lambda_context: Any) -> Api:
+    return seeded_api(embedded, monkeypatch, lambda_context)
 
 
 def set_today(monkeypatch: pytest.MonkeyPatch, day: dt.date) -> None:

@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sns.models import sns_backends
-from test_api import CUSTOMER, INVOICE, TODAY
-from test_api_support import Api, sample, use_function_env
+from test_api_support import TODAY, Api, sample, seeded_api
 
 from relance.local import EmbeddedAws
 
 
 @pytest.fixture
-def api(embedded: EmbeddedAws, monkeypatch: pytest.MonkeyPatch, lambda_context: Any) -> Iterator[Api]:
-    use_function_env(embedded, monkeypatch, today=TODAY)
-    client = Api(lambda_context)
-    client.ok("POST", "/customers", CUSTOMER)
-    client.ok("POST", "/invoices", INVOICE)
-    yield client
+def api(embedded: EmbeddedAws, monkeypatch: pytest.MonkeyPatch, lambda_context: Any) -> Api:
+    return seeded_api(embedded, monkeypatch, lambda_context)
 
 
 def tasks(embedded: EmbeddedAws) -> list[tuple[str, str]]:

@@ -102,3 +102,18 @@ class Api:
         status, data = self.call(method, path, body)
         assert status in (200, 201), (status, data)
         return data
+
+
+TODAY = dt.date(2026, 5, 4)          # a Monday
+CUSTOMER = {"id": "C1", "name": "Boulangerie Exemple SARL", "kind": "b2b", "email": "compta@boulangerie.example",
+            "phone": "06 12 34 56 78", "address": "4 rue des Lilas, 69003 Lyon", "siren": "123456789"}
+INVOICE = {"id": "A1", "customer": "C1", "issued": "2026-03-17", "due": "2026-04-16", "amount": "1800.00"}
+
+
+def seeded_api(embedded: EmbeddedAws, monkeypatch: pytest.MonkeyPatch, context: Any) -> Api:
+    """The API on ``TODAY`` with the function's environment, customer C1 and its invoice A1 created."""
+    use_function_env(embedded, monkeypatch, today=TODAY)
+    client = Api(context)
+    client.ok("POST", "/customers", CUSTOMER)
+    client.ok("POST", "/invoices", INVOICE)
+    return client
