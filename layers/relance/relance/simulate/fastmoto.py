@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import json
 import os
 import threading
@@ -48,11 +49,12 @@ import types
 import weakref
 from collections.abc import Iterator
 from typing import Any
+from unittest import mock
 
 
 @contextlib.contextmanager
 def faster_moto() -> Iterator[None]:
-    """Both speed-ups for the block."""
+    """All the speed-ups for the block."""
     with journaled_transactions(), partition_queries(), plain_json_responses(), parsed_definitions_once(), \
             cached_method_names(), light_client_requests(), parsed_update_expressions_once():
         yield
@@ -68,20 +70,9 @@ def parsed_update_expressions_once() -> Iterator[None]:
         return
 
     parser: Any = getattr(expressions, "UpdateExpressionParser")   # noqa: B009 (not in moto's type stubs)
-    original = parser.__dict__["make"]
-    trees: dict[str, Any] = {}
-
-    def make(cls: Any, expression: str) -> Any:
-        tree = trees.get(expression)
-        if tree is None:
-            tree = trees[expression] = original.__func__(cls, expression)   # a syntax error raises, not kept
-        return tree
-
-    parser.make = classmethod(make)
-    try:
+    make: Any = functools.cache(parser.__dict__["make"].__func__)   # a syntax error raises, is not kept
+    with mock.patch.object(parser, "make", classmethod(make)):
         yield
-    finally:
-        parser.make = original
 
 
 @contextlib.contextmanager
@@ -115,13 +106,8 @@ def light_client_requests() -> Iterator[None]:
             text = known[features] = original_to_string(self)
         return text
 
-    RequestSigner.sign = sign
-    UserAgentString.to_string = to_string
-    try:
+    with mock.patch.object(RequestSigner, "sign", sign), mock.patch.object(UserAgentString, "to_string", to_string):
         yield
-    finally:
-        RequestSigner.sign = original_sign
-        UserAgentString.to_string = original_to_string
 
 
 @contextlib.contextmanager
@@ -134,24 +120,18 @@ def parsed_definitions_once() -> Iterator[None]:
         yield
         return
 
-    original = AmazonStateLanguageParser.__dict__["parse"]
-    trees: dict[str, Any] = {}
-    lock = threading.Lock()
+    original = AmazonStateLanguageParser.__dict__["parse"].__func__
+
+    @functools.cache
+    def tree_of(definition: str) -> Any:
+        return original(definition)[1]            # an invalid definition raises and is not kept
 
     def parse(definition: str) -> tuple[Any, Any]:
-        with lock:
-            tree = trees.get(definition)
-        if tree is None:
-            _, tree = original.__func__(definition)   # an invalid definition raises and is not kept
-            with lock:
-                trees[definition] = tree
+        tree = tree_of(definition)
         return Preprocessor().visit(tree), tree
 
-    AmazonStateLanguageParser.parse = staticmethod(parse)  # type: ignore[method-assign]
-    try:
+    with mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(parse)):
         yield
-    finally:
-        AmazonStateLanguageParser.parse = original  # type: ignore[method-assign]
 
 
 @contextlib.contextmanager
@@ -163,20 +143,13 @@ def cached_method_names() -> Iterator[None]:
         yield
         return
 
-    original = responses.method_names_from_class
-    names: dict[object, list[str]] = {}
+    names = functools.cache(responses.method_names_from_class)
 
     def method_names_from_class(clazz: object) -> list[str]:
-        found = names.get(clazz)
-        if found is None:
-            found = names[clazz] = original(clazz)
-        return list(found)
+        return list(names(clazz))         # a copy, as moto's own function returns a new list each time
 
-    responses.method_names_from_class = method_names_from_class
-    try:
+    with mock.patch.object(responses, "method_names_from_class", method_names_from_class):
         yield
-    finally:
-        responses.method_names_from_class = original
 
 
 # Operations whose answers hold only items, keys and counts (no blobs in our table, no timestamps).
@@ -216,11 +189,8 @@ def plain_json_responses() -> Iterator[None]:
         version = operation.service_model.metadata.get("jsonVersion", "1.0")
         return 200, {"Content-Type": f"application/x-amz-json-{version}"}, body
 
-    DynamoResult.execute_result = execute_result  # type: ignore[method-assign]
-    try:
+    with mock.patch.object(DynamoResult, "execute_result", execute_result):
         yield
-    finally:
-        DynamoResult.execute_result = original  # type: ignore[method-assign]
 
 
 def _without_none(value: Any) -> Any:
@@ -305,17 +275,12 @@ def partition_queries() -> Iterator[None]:
         finally:
             local.subset = previous
 
-    Table.all_items = all_items  # type: ignore[method-assign]
-    Table.query = query  # type: ignore[method-assign]
-    for name, method in write_methods.items():
-        setattr(DynamoDBBackend, name, counted(method))
-    try:
-        yield
-    finally:
-        Table.query = original_query  # type: ignore[method-assign]
-        Table.all_items = original_all_items  # type: ignore[method-assign]
+    with contextlib.ExitStack() as patches:
+        patches.enter_context(mock.patch.object(Table, "all_items", all_items))
+        patches.enter_context(mock.patch.object(Table, "query", query))
         for name, method in write_methods.items():
-            setattr(DynamoDBBackend, name, method)
+            patches.enter_context(mock.patch.object(DynamoDBBackend, name, counted(method)))
+        yield
 
 
 @contextlib.contextmanager
