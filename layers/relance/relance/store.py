@@ -493,8 +493,8 @@ class EscalationStore(Store):
         ])
 
     def get_approval(self, approval_id: str) -> dict[str, Any] | None:
-        resp = self.client.get_item(TableName=self.table, Key=_to_item(
-            {"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL"}), ConsistentRead=True)
+        resp = self.client.get_item(TableName=self.table, Key=self._approval_key(approval_id),
+                                    ConsistentRead=True)
         return _from_item(resp["Item"]) if "Item" in resp else None
 
     def pending_approvals(self) -> list[dict[str, Any]]:
@@ -507,7 +507,7 @@ class EscalationStore(Store):
         """A retried approval task got a new token: keep the request, swap the token (if still pending)."""
         return _unless_condition_fails(
             self.client.update_item,
-            TableName=self.table, Key=_to_item({"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL"}),
+            TableName=self.table, Key=self._approval_key(approval_id),
             UpdateExpression="SET task_token = :t", ConditionExpression="#s = :pending",
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues=_to_item({":t": token, ":pending": "pending"}))
@@ -517,7 +517,7 @@ class EscalationStore(Store):
         or the approval is no longer pending."""
         return _unless_condition_fails(self.client.transact_write_items, TransactItems=[
             {"Update": {"TableName": self.table,
-                        "Key": _to_item({"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL"}),
+                        "Key": self._approval_key(approval_id),
                         "UpdateExpression": "SET reminded = :d",
                         "ConditionExpression": "#s = :pending AND attribute_not_exists(reminded)",
                         "ExpressionAttributeNames": {"#s": "status"},
@@ -531,11 +531,15 @@ class EscalationStore(Store):
         """The reminder could not be sent: let the next sweep try again."""
         self.client.transact_write_items(TransactItems=[
             {"Update": {"TableName": self.table,
-                        "Key": _to_item({"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL"}),
+                        "Key": self._approval_key(approval_id),
                         "UpdateExpression": "REMOVE reminded"}},
             {"Update": {"TableName": self.table, "Key": self._pending_pointer_key(approval_id, expires),
                         "UpdateExpression": "REMOVE reminded", "ConditionExpression": "attribute_exists(pk)"}},
         ])
+
+    @staticmethod
+    def _approval_key(approval_id: str) -> dict[str, Any]:
+        return _to_item({"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL"})
 
     @staticmethod
     def _pending_pointer_key(approval_id: str, expires: dt.date | str) -> dict[str, Any]:
@@ -558,7 +562,7 @@ class EscalationStore(Store):
         names["#s"] = "status"
         values[":expected"] = expected
         items: list[dict[str, Any]] = [{"Update": {
-            "TableName": self.table, "Key": _to_item({"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL"}),
+            "TableName": self.table, "Key": self._approval_key(approval_id),
             "UpdateExpression": f"SET {sets}", "ConditionExpression": "#s = :expected",
             "ExpressionAttributeNames": names, "ExpressionAttributeValues": _to_item(values)}}]
         pointer = self._pending_pointer_key(approval_id, str(current["expires"]))
