@@ -31,7 +31,7 @@ lint: venv  ## ruff, mypy on the core, every shipped policy validated
 	$(BIN)/ruff check .
 	$(BIN)/mypy layers/relance/relance
 	$(BIN)/relance policy validate policies/*.yaml
-	$(BIN)/python -m relance.local.translate --lint template.yaml
+	$(BIN)/python -m relance_dev.embedded.translate --lint template.yaml
 
 demo: venv  ## simulate the demo season on the embedded local AWS; prints where the report is
 	$(BIN)/relance simulate events/demo-season.yaml --out out/demo

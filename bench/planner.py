@@ -149,9 +149,9 @@ def bench_planner(n: int) -> PlannerResult:
 
     import boto3
 
-    from relance.local import embedded_aws
     from relance.settings import Settings
-    from relance.simulate.driver import DAILY_RUN, scheduler_event
+    from relance_dev.embedded import embedded_aws
+    from relance_dev.simulate.driver import DAILY_RUN, scheduler_event
 
     with embedded_aws() as aws:
         settings = Settings.from_env(aws.function_env(DAILY_RUN))

@@ -197,7 +197,7 @@ def _cpus() -> int:
 def _daily_run_timeout() -> float:
     """DailyRunFunction's Timeout in template.yaml (300 s when it cannot be read)."""
     try:
-        from relance.local.cfn import load_template
+        from relance_dev.embedded.cfn import load_template
 
         template = load_template(HERE.parent / "template.yaml")
         return float(template["Resources"]["DailyRunFunction"]["Properties"].get("Timeout", 300))

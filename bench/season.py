@@ -1,7 +1,7 @@
 """A small simulated season through the real handlers on the embedded AWS, with every AWS call counted.
 
 Customers and invoices are created through :class:`relance.ledger.Ledger` (as the API/CSV import will),
-days are driven by :class:`relance.simulate.driver.SeasonDriver` (scheduled event -> DailyRunFunction ->
+days are driven by :class:`relance_dev.simulate.driver.SeasonDriver` (scheduled event -> DailyRunFunction ->
 work queue -> DispatchFunction), and what AWS received is read back from the embedded SES/SNS/S3.
 Calls are attributed to phases: ``import`` (creating the book), ``events`` (payments, disputes...),
 ``handler:<Function>`` (inside a Lambda invocation), ``esm`` (the SQS receive/delete the Lambda event
@@ -165,8 +165,8 @@ def _timed_invocations(aws: Any, counter: CallCounter, result: SeasonResult) -> 
 
 def run_season(invoices: int = 30, days: int = 60) -> SeasonResult:
     """Run the season on a fresh embedded AWS; return the counts the cost model needs."""
-    from relance.local import embedded_aws
-    from relance.simulate.driver import SeasonDriver
+    from relance_dev.embedded import embedded_aws
+    from relance_dev.simulate.driver import SeasonDriver
 
     customers, items, events = book(invoices)
     result = SeasonResult(days=days, invoices=len(items), customers=len(customers))

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from relance.local import EmbeddedAws, LambdaContext, embedded_aws, fake_aws_environment
+from relance_dev.embedded import EmbeddedAws, LambdaContext, embedded_aws, fake_aws_environment
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EVENTS_DIR = REPO_ROOT / "events"

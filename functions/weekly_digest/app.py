@@ -11,8 +11,8 @@ from relance import observability, runtime
 from relance.errors import RelanceError
 from relance.planner import run_date_from_event
 from relance.settings import Settings
-from relance.simulate.digest import build_digest
 from relance.store import EscalationStore
+from relance_dev.simulate.digest import build_digest
 
 logger, tracer, metrics = observability.powertools()
 

@@ -23,9 +23,9 @@ from test_api_support import Api, ledger_of, load_function, sample, use_function
 from relance import cli, runtime
 from relance.errors import ValidationError
 from relance.ledger import Ledger
-from relance.local import EmbeddedAws, LambdaContext, embedded_aws
-from relance.simulate.driver import _sqs_record
 from relance.store import due_keys, quarantine_items
+from relance_dev.embedded import EmbeddedAws, LambdaContext, embedded_aws
+from relance_dev.simulate.driver import _sqs_record
 
 TODAY = dt.date(2026, 5, 4)
 RUN = dt.date(2026, 4, 16)

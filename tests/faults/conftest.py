@@ -7,9 +7,10 @@ from collections.abc import Iterator
 import pytest
 from faults_support import Season, seed
 
-from relance import faults, runtime
-from relance.local import EmbeddedAws
-from relance.simulate.driver import SeasonDriver
+from relance import runtime
+from relance_dev import faults
+from relance_dev.embedded import EmbeddedAws
+from relance_dev.simulate.driver import SeasonDriver
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 
 from relance import runtime
-from relance.simulate.driver import Delivery, SeasonDriver
+from relance_dev.simulate.driver import Delivery, SeasonDriver
 
 DUE = dt.date(2026, 4, 16)          # a Thursday; the standard ladder: courtesy 04-09, due 04-16, call 04-23...
 CUSTOMER = {"id": "C1", "name": "Boulangerie Exemple SARL", "kind": "b2b", "email": "compta@boulangerie.example",

@@ -20,11 +20,12 @@ from faults_support import (
     throttle_responses,
 )
 
-from relance import faults, runtime
+from relance import runtime
 from relance.dispatch import MAX_SEND_FAILURES
-from relance.local import EmbeddedAws
 from relance.settings import Settings
-from relance.simulate.driver import DISPATCH, SeasonDriver, _sqs_record
+from relance_dev import faults
+from relance_dev.embedded import EmbeddedAws
+from relance_dev.simulate.driver import DISPATCH, SeasonDriver, _sqs_record
 
 BOTH = ("A1", "A2")
 D = dt.date

@@ -23,12 +23,13 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from relance import faults, runtime
+from relance import runtime
 from relance.errors import RelanceError
 from relance.ledger import customer_context, engine_state
-from relance.local import embedded_aws
 from relance.policy import evaluate
-from relance.simulate.driver import SeasonDriver
+from relance_dev import faults
+from relance_dev.embedded import embedded_aws
+from relance_dev.simulate.driver import SeasonDriver
 
 START = dt.date(2026, 4, 8)
 LAST = dt.date(2026, 6, 30)

@@ -19,8 +19,8 @@ from test_api_support import (
 )
 
 from relance.ledger import engine_state, plan_paused_until
-from relance.local import EmbeddedAws
 from relance.policy import CustomerContext, evaluate
+from relance_dev.embedded import EmbeddedAws
 
 
 @pytest.fixture

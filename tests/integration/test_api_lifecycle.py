@@ -10,7 +10,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sns.models import sns_backends
 from test_api_support import TODAY, Api, sample, seeded_api
 
-from relance.local import EmbeddedAws
+from relance_dev.embedded import EmbeddedAws
 
 
 @pytest.fixture

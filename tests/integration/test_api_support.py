@@ -15,8 +15,8 @@ import pytest
 
 from relance import runtime
 from relance.ledger import Ledger
-from relance.local import EmbeddedAws
 from relance.store import Store
+from relance_dev.embedded import EmbeddedAws
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = REPO / "events"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from relance.local.cfn import load_template
+from relance_dev.embedded.cfn import load_template
 
 REPO = Path(__file__).resolve().parents[2]
 LAYER_MAKEFILE = REPO / "layers" / "relance" / "Makefile"
@@ -137,10 +137,11 @@ def check_layer(layer: Path) -> None:
     for name in RUNTIME_PROVIDED:
         assert not (python / name).exists(), f"{name} must not be in the layer"
         assert not list(python.glob(f"{name}-*.dist-info")), f"{name} metadata must not be in the layer"
-    # pruned: dev-only code, caches, tests, pip bookkeeping, locales we never render
-    assert not (python / "relance" / "local").exists()
-    assert sorted(p.name for p in (python / "relance" / "simulate").iterdir() if p.is_file()) == [
-        "__init__.py", "digest.py", "report.py"]
+    # no development code: the embedded AWS, the simulator and fault injection live in devtools/relance_dev
+    assert not (python / "relance_dev").exists()
+    for dev_only in ("local", "simulate", "faults.py"):
+        assert not (python / "relance" / dev_only).exists(), f"relance/{dev_only} must not be in the layer"
+    # pruned: caches, tests, pip bookkeeping, locales we never render
     assert not (python / "bench").exists()
     # bytecode ships for what cold starts import (read-only /opt cannot cache it), for Python 3.13 only
     assert (python / "relance" / "__pycache__" / "dispatch.cpython-313.pyc").is_file()
@@ -200,11 +201,11 @@ def test_missing_imports_finds_a_module_the_layer_lacks(tmp_path: Path) -> None:
     python = tmp_path / "python"
     (python / "relance").mkdir(parents=True)
     (python / "relance" / "__init__.py").write_text("")
-    (python / "relance" / "a.py").write_text("from relance.simulate.runner import run\nimport yaml\n")
+    (python / "relance" / "a.py").write_text("from relance_dev.simulate.runner import run\nimport yaml\n")
     handler = tmp_path / "app.py"
     handler.write_text("from relance.a import x\nimport json\n")
     problems = missing_imports(python, [handler])
-    assert any("relance.simulate.runner" in p for p in problems)
+    assert any("relance_dev.simulate.runner" in p for p in problems)
     assert any("imports yaml" in p for p in problems)
 
 

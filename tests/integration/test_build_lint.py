@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from relance.local.asl import transition_problems
-from relance.local.translate import lint, translate
-from relance.local.translate import main as translate_main
+from relance_dev.embedded.asl import transition_problems
+from relance_dev.embedded.translate import lint, translate
+from relance_dev.embedded.translate import main as translate_main
 
 REPO = Path(__file__).resolve().parents[2]
 ASL = REPO / "statemachines" / "handoff.asl.json"

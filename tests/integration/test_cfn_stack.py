@@ -1,6 +1,6 @@
 """template.yaml as `sam deploy` hands it to CloudFormation: translated, created as a stack in moto.
 
-The fixups moto needs are all in relance.local.cfn_stack (API Gateway dropped, Scheduler dropped, the
+The fixups moto needs are all in relance_dev.embedded.cfn_stack (API Gateway dropped, Scheduler dropped, the
 state machine definition inlined as Fn::Join, the executing Step Functions backend, code zipped to S3,
 resources moto's CloudFormation skips created with direct calls).
 """
@@ -26,7 +26,7 @@ from test_escalation_support import (
 )
 
 from relance.errors import RelanceError
-from relance.local.cfn_stack import (
+from relance_dev.embedded.cfn_stack import (
     PLACEHOLDER_API_ID,
     CfnStack,
     StackDeployError,
@@ -34,7 +34,7 @@ from relance.local.cfn_stack import (
     definition_join,
     moto_fixups,
 )
-from relance.local.translate import local_definitions, translate
+from relance_dev.embedded.translate import local_definitions, translate
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"

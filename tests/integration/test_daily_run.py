@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from relance import faults, runtime
+from relance import runtime
 from relance.channels import sms_segments
-from relance.local import EmbeddedAws
-from relance.simulate.driver import Delivery, SeasonDriver, scheduler_event
+from relance_dev import faults
+from relance_dev.embedded import EmbeddedAws
+from relance_dev.simulate.driver import Delivery, SeasonDriver, scheduler_event
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 DUE = dt.date(2026, 4, 16)   # a Thursday; 1 May and 8 May 2026 are public holidays (Fridays)

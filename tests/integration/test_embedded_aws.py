@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from relance.errors import RelanceError
-from relance.local import EmbeddedAws, check_function_env, embedded_aws
+from relance_dev.embedded import EmbeddedAws, check_function_env, embedded_aws
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 

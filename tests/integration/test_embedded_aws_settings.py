@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from relance.errors import RelanceError
-from relance.local import EmbeddedAws
 from relance.settings import Settings
+from relance_dev.embedded import EmbeddedAws
 
 
 def test_every_function_can_read_its_settings(embedded: EmbeddedAws) -> None:

@@ -36,7 +36,7 @@ from relance import runtime
 from relance.escalation import partners
 from relance.escalation.outcome import OutcomeNotExpected, report_outcome
 from relance.escalation.sweep import sweep
-from relance.local import EmbeddedAws
+from relance_dev.embedded import EmbeddedAws
 
 ETUDE = "depot-dossiers@etude-exemple.example.com"
 AGENCY = "nouveaux-dossiers@recouvrement-exemple.example.com"

@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 from relance import runtime
 from relance.escalation import approvals, partners
 from relance.escalation.services import Services
-from relance.local import EmbeddedAws
 from relance.settings import Settings
 from relance.store import SentStep
+from relance_dev.embedded import EmbeddedAws
 
 RUN = dt.date(2026, 6, 5)          # handoff date of an invoice due 2026-04-16 (policies/standard.yaml)
 DUE = dt.date(2026, 4, 16)

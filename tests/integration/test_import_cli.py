@@ -11,7 +11,7 @@ import pytest
 from test_api_support import ledger_of
 
 from relance import cli
-from relance.local import EmbeddedAws
+from relance_dev.embedded import EmbeddedAws
 
 CSV = ("client;nom;type;facture;date_facture;echeance;montant_ttc\n"
        "C1;Boulangerie Exemple SARL;entreprise;F-001;17/03/2026;16/04/2026;1 800,00\n")

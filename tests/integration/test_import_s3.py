@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from test_api_support import ledger_of, load_function, sample, use_function_env
 
-from relance.local import EmbeddedAws
+from relance_dev.embedded import EmbeddedAws
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from test_facturx import facturx_pdf, plain_pdf

@@ -12,8 +12,8 @@ import pytest
 from aws_lambda_powertools import Metrics
 
 from relance import observability
-from relance.local import EmbeddedAws
 from relance.observability import REDACTED, count_sends, redact, redact_text
+from relance_dev.embedded import EmbeddedAws
 
 EMAIL = "jean.dupont@boulangerie-exemple.fr"
 PHONES = ("+33612345678", "+33 6 12 34 56 78", "+33 (0)6 12 34 56 78", "0033 6 12 34 56 78", "06 12 34 56 78",

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from relance.errors import RelanceError
-from relance.local.cfn import load_template
-from relance.local.embedded import resolve_parameters
-from relance.local.translate import lint, translate
-from relance.local.translate import main as translate_main
+from relance_dev.embedded.cfn import load_template
+from relance_dev.embedded.embedded import resolve_parameters
+from relance_dev.embedded.translate import lint, translate
+from relance_dev.embedded.translate import main as translate_main
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 
@@ -76,7 +76,7 @@ def test_every_parameter_is_described_and_constrained(template: dict[str, Any]) 
     ],
 )
 def test_parameter_constraints_reject_bad_values(template: dict[str, Any], name: str, value: str) -> None:
-    from relance.local import LOCAL_PARAMETERS
+    from relance_dev.embedded import LOCAL_PARAMETERS
 
     with pytest.raises(RelanceError, match=f"parameter {name}"):
         resolve_parameters(template, {**LOCAL_PARAMETERS, name: value}, TEMPLATE)

@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 
 from relance import runtime
-from relance.local import EmbeddedAws
-from relance.simulate.driver import SeasonDriver, scheduler_event
-from relance.simulate.fastmoto import journaled_transactions
 from relance.store import due_keys
+from relance_dev.embedded import EmbeddedAws
+from relance_dev.simulate.driver import SeasonDriver, scheduler_event
+from relance_dev.simulate.fastmoto import journaled_transactions
 
 pytestmark = pytest.mark.slow
 

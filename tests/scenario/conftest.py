@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from relance.simulate.runner import SeasonResult, run_season
-from relance.simulate.scenario import load_scenario
+from relance_dev.simulate.runner import SeasonResult, run_season
+from relance_dev.simulate.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from relance import runtime
-from relance.local import EmbeddedAws, LambdaContext, embedded_aws
-from relance.simulate.digest import build_digest
-from relance.simulate.driver import SeasonDriver, scheduler_event
 from relance.store import EscalationStore
+from relance_dev.embedded import EmbeddedAws, LambdaContext, embedded_aws
+from relance_dev.simulate.digest import build_digest
+from relance_dev.simulate.driver import SeasonDriver, scheduler_event
 
 REPO = Path(__file__).resolve().parents[2]
 

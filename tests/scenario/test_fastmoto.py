@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from relance.simulate import fastmoto
-from relance.simulate.runner import run_season
-from relance.simulate.scenario import load_scenario
+from relance_dev.simulate import fastmoto
+from relance_dev.simulate.runner import run_season
+from relance_dev.simulate.scenario import load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
 

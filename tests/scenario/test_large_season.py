@@ -44,8 +44,8 @@ def large_scenario(invoices: int = 1000, seed: int = 7) -> str:
 
 
 def run(invoices: int, out: Path) -> tuple[float, int]:
-    from relance.simulate.runner import run_season
-    from relance.simulate.scenario import load_scenario
+    from relance_dev.simulate.runner import run_season
+    from relance_dev.simulate.scenario import load_scenario
 
     path = out / "large.yaml"
     out.mkdir(parents=True, exist_ok=True)
@@ -60,8 +60,8 @@ def run(invoices: int, out: Path) -> tuple[float, int]:
 def test_a_thousand_invoices_keep_every_invariant(tmp_path: Path) -> None:
     from season_checks import check_all
 
-    from relance.simulate.log import read_log
-    from relance.simulate.scenario import load_scenario
+    from relance_dev.simulate.log import read_log
+    from relance_dev.simulate.scenario import load_scenario
 
     seconds, lines = run(1000, tmp_path)
     print(f"\n1000 invoices x {DAYS} days: {seconds:.0f} s, {lines} log lines")

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 from season_checks import check_all, customer_sends, day
 
-from relance.simulate.log import KINDS, read_log
-from relance.simulate.runner import SeasonResult
+from relance_dev.simulate.log import KINDS, read_log
+from relance_dev.simulate.runner import SeasonResult
 
 Season = Callable[[str], SeasonResult]
 
@@ -108,7 +108,7 @@ def test_a_crash_after_a_send_is_flagged_and_not_sent_again(season: Season) -> N
 
 
 def test_the_report_is_written_and_escapes_names(season: Season, tmp_path) -> None:
-    from relance.simulate.cli import write_report
+    from relance_dev.simulate.cli import write_report
 
     result = season("basic")
     html = write_report(result).read_text(encoding="utf-8")

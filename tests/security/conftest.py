@@ -15,9 +15,10 @@ from collections.abc import Iterator  # noqa: E402
 
 import pytest  # noqa: E402
 
-from relance import faults, runtime  # noqa: E402
-from relance.local import EmbeddedAws  # noqa: E402
-from relance.simulate.driver import SeasonDriver  # noqa: E402
+from relance import runtime  # noqa: E402
+from relance_dev import faults  # noqa: E402
+from relance_dev.embedded import EmbeddedAws  # noqa: E402
+from relance_dev.simulate.driver import SeasonDriver  # noqa: E402
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from test_api_support import Api, api_event, use_function_env
 
-from relance.local import EmbeddedAws
-from relance.local.translate import translate
+from relance_dev.embedded import EmbeddedAws
+from relance_dev.embedded.translate import translate
 
 REPO = Path(__file__).resolve().parents[2]
 OPENAPI = json.loads((REPO / "functions" / "api" / "openapi.json").read_text(encoding="utf-8"))

@@ -14,7 +14,7 @@ from test_escalation_support import (
 )
 
 from relance.escalation import approvals
-from relance.local import EmbeddedAws
+from relance_dev.embedded import EmbeddedAws
 
 
 @pytest.fixture

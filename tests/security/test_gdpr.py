@@ -10,8 +10,8 @@ import pytest
 
 from relance import cli, runtime
 from relance.ledger import Ledger
-from relance.local import EmbeddedAws
 from relance.store import HISTORY_RETENTION_DAYS, SentStep
+from relance_dev.embedded import EmbeddedAws
 
 TODAY = dt.date(2026, 6, 1)
 CUSTOMER = {"id": "C1", "name": "Jean Exemple", "kind": "b2c", "email": "jean@exemple.example",

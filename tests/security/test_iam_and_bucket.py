@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from relance.local import EmbeddedAws
-from relance.local.translate import translate
+from relance_dev.embedded import EmbeddedAws
+from relance_dev.embedded.translate import translate
 
 REPO = Path(__file__).resolve().parents[2]
 # Actions that take no resource ARN (IAM requires "*"): X-Ray segments, CloudWatch metrics.

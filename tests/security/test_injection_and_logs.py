@@ -11,11 +11,12 @@ import re
 import pytest
 from faults_support import Season, seed
 
-from relance import faults, runtime
+from relance import runtime
 from relance.channels import OutgoingMessage, SesEmailChannel
-from relance.local import EmbeddedAws
-from relance.simulate.driver import SeasonDriver
 from relance.store import quarantine_items
+from relance_dev import faults
+from relance_dev.embedded import EmbeddedAws
+from relance_dev.simulate.driver import SeasonDriver
 
 VICTIM = "victim@evil.example"
 

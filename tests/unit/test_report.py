@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 
-from relance.simulate.report import (
+from relance_dev.simulate.report import (
     Invoice,
     ReportData,
     aging,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from relance.cli import main
-from relance.simulate.scenario import ScenarioError, parse_scenario
+from relance_dev.simulate.scenario import ScenarioError, parse_scenario
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -18,9 +18,11 @@ COMMAND_MODULES = (
     "relance.policy.cli",
     "relance.law.cli",
     "relance.ops.cli",
-    "relance.simulate.cli",
     "relance.gdpr_cli",
 )
+# Sub-commands of the development package (relance_dev, installed by `make venv`, never in the layer):
+# registered when it is importable.
+DEV_COMMAND_MODULES = ("relance_dev.simulate.cli",)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,6 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
+    for name in DEV_COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not name.startswith(exc.name):
+                raise  # the dev package is there but broken: say so
+            continue
+        module.register(subparsers)
     return parser
 
 

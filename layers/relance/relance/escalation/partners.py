@@ -130,10 +130,10 @@ def set_http_sender(sender: HttpSender | None) -> None:
 
 
 def http_sender() -> HttpSender:
-    """The plugged sender; else recording under the embedded AWS (``relance.local`` is never deployed)."""
+    """The plugged sender; else recording under the embedded AWS (``relance_dev`` is never deployed)."""
     if _sender is not None:
         return _sender
-    if os.environ.get("RELANCE_WEBHOOK_SENDER") == "record" or "relance.local" in sys.modules:
+    if os.environ.get("RELANCE_WEBHOOK_SENDER") == "record" or "relance_dev.embedded" in sys.modules:
         return RECORDED
     return UrllibSender()
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from relance.local.embedded import NOT_EMULATED, OPT_MOUNTS, EmbeddedAws
+from relance_dev.embedded.embedded import NOT_EMULATED, OPT_MOUNTS, EmbeddedAws
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

@@ -5,13 +5,13 @@ linting samtranslator's output catches them. Local ``CodeUri``/``ContentUri``/``
 rewritten to placeholder S3 URIs (what ``sam package`` would upload), managed policies come from a
 static table: no network and no credentials are needed.
 
-    python -m relance.local.translate --lint template.yaml       # exit 2 when cfn-lint finds errors
-    python -m relance.local.translate template.yaml --out build/template.json
+    python -m relance_dev.embedded.translate --lint template.yaml       # exit 2 when cfn-lint finds errors
+    python -m relance_dev.embedded.translate template.yaml --out build/template.json
 
 For ``--lint``, the state machine definitions (``DefinitionUri`` files) are inlined into the
 translation as ``Definition`` objects so that cfn-lint's E36xx rules check the ASL too (they do not
 follow a ``DefinitionS3Location``, and a ``DefinitionString`` text makes cfn-lint 1.58 crash with
-E1101 on the first schema error); ``relance.local.asl`` then checks every transition
+E1101 on the first schema error); ``relance_dev.embedded.asl`` then checks every transition
 (``Next``/``Default``/``Catch``), which cfn-lint does not (rule ids ``E9101``).
 """
 
@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from relance.errors import RelanceError
-from relance.local.asl import transition_problems
-from relance.local.cfn import load_template
-from relance.local.embedded import LOCAL_PARAMETERS, REGION
+from relance_dev.embedded.asl import transition_problems
+from relance_dev.embedded.cfn import load_template
+from relance_dev.embedded.embedded import LOCAL_PARAMETERS, REGION
 
 PLACEHOLDER_BUCKET = "relance-placeholder-artifacts"
 
@@ -181,7 +181,7 @@ class LintFinding:
 
 def lint(template_path: Path | str, region: str = REGION) -> list[LintFinding]:
     """cfn-lint findings (errors, warnings, informational) on the translated template, state machine
-    definitions inlined, plus the transition checks of :mod:`relance.local.asl` (``E9101``)."""
+    definitions inlined, plus the transition checks of :mod:`relance_dev.embedded.asl` (``E9101``)."""
     from cfnlint.api import ManualArgs
     from cfnlint.api import lint as cfn_lint
 
@@ -207,7 +207,7 @@ def lint(template_path: Path | str, region: str = REGION) -> list[LintFinding]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: print the translation, or ``--lint`` it (exit 2 on errors)."""
     parser = argparse.ArgumentParser(
-        prog="python -m relance.local.translate", description=__doc__.split("\n")[0]
+        prog="python -m relance_dev.embedded.translate", description=__doc__.split("\n")[0]
     )
     parser.add_argument("template", type=Path, nargs="?", default=Path("template.yaml"))
     parser.add_argument("--lint", action="store_true", help="run cfn-lint on the translation")

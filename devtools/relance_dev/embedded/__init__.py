@@ -2,15 +2,15 @@
 
 Used by ``relance simulate``, the integration and scenario tests and the benchmarks::
 
-    from relance.local import embedded_aws
+    from relance_dev.embedded import embedded_aws
 
     with embedded_aws() as aws:
         table = aws.resources["Table"]
         aws.invoke("DailyRunFunction", event)
 """
 
-from relance.local.checks import check_function_env, describe
-from relance.local.embedded import (
+from relance_dev.embedded.checks import check_function_env, describe
+from relance_dev.embedded.embedded import (
     FAKE_ENV,
     LOCAL_PARAMETERS,
     MOTO_CONFIG,

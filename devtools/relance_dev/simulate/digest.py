@@ -15,8 +15,8 @@ from decimal import Decimal
 from html import escape
 from typing import Any
 
-from relance.simulate.report import CSS, Invoice, aging, aging_table, money, table
 from relance.store import Store, events_between
+from relance_dev.simulate.report import CSS, Invoice, aging, aging_table, money, table
 
 HORIZON_DAYS = 3 * 366   # next actions are never further than this from today
 

@@ -1,6 +1,6 @@
 """template.yaml deployed the CloudFormation way into moto: samtranslator, then ``create_stack``.
 
-The embedded AWS (:mod:`relance.local.embedded`) creates each resource with direct boto3 calls; this
+The embedded AWS (:mod:`relance_dev.embedded.embedded`) creates each resource with direct boto3 calls; this
 module checks the other half of the deploy: that the *translated* template, as ``sam deploy`` hands it
 to CloudFormation, creates a complete stack whose functions point at resources of that stack, and that
 the deployed state machine runs. Every workaround moto needs is here, in :func:`moto_fixups` and
@@ -44,8 +44,8 @@ from typing import Any, cast
 from botocore.exceptions import ClientError
 
 from relance.errors import RelanceError
-from relance.local.cfn import Unresolved, load_template, references
-from relance.local.embedded import (
+from relance_dev.embedded.cfn import Unresolved, load_template, references
+from relance_dev.embedded.embedded import (
     _PROVISIONERS,
     _SKIP_REASONS,
     LOCAL_PARAMETERS,
@@ -58,7 +58,7 @@ from relance.local.embedded import (
     fake_aws_environment,
     resolve_parameters,
 )
-from relance.local.translate import PLACEHOLDER_BUCKET, local_definitions, translate
+from relance_dev.embedded.translate import PLACEHOLDER_BUCKET, local_definitions, translate
 
 STACK_NAME = "relance"
 DROPPED_PREFIXES = ("AWS::ApiGateway::", "AWS::ApiGatewayV2::")
@@ -258,7 +258,7 @@ class CfnStack:
         """Problems with the environment of every deployed function (empty when all is well).
 
         A variable that names a table, queue, topic, bucket, state machine, secret, function or SES
-        configuration set (by its value's shape or its name, as :mod:`relance.local.checks` does) must
+        configuration set (by its value's shape or its name, as :mod:`relance_dev.embedded.checks` does) must
         name a resource *of this stack* that exists.
         """
         problems: list[str] = []

@@ -30,18 +30,19 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from relance import faults, runtime
+from relance import runtime
 from relance.errors import RelanceError
-from relance.local import embedded_aws
-from relance.local.embedded import patched_environ
 from relance.paths import policies_dir
-from relance.simulate.driver import Delivery, SeasonDriver
-from relance.simulate.fastmoto import faster_moto
-from relance.simulate.log import LogWriter, SentFiles, line, safe_name
-from relance.simulate.report import OWED
-from relance.simulate.report import Invoice as InvoiceFacts
-from relance.simulate.scenario import Event, Scenario
 from relance.store import Store, due_keys, events_between, quarantine_items
+from relance_dev import faults
+from relance_dev.embedded import embedded_aws
+from relance_dev.embedded.embedded import patched_environ
+from relance_dev.simulate.driver import Delivery, SeasonDriver
+from relance_dev.simulate.fastmoto import faster_moto
+from relance_dev.simulate.log import LogWriter, SentFiles, line, safe_name
+from relance_dev.simulate.report import OWED
+from relance_dev.simulate.report import Invoice as InvoiceFacts
+from relance_dev.simulate.scenario import Event, Scenario
 
 PARIS = ZoneInfo("Europe/Paris")
 LINK = re.compile(r"https://\S+/approvals/[A-Za-z0-9_-]+\?sig=[0-9A-Za-z._-]+")

@@ -9,9 +9,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from relance.simulate.report import from_season, messages_by_step, money, render_report
-from relance.simulate.runner import SeasonResult, run_season
-from relance.simulate.scenario import ScenarioError, load_scenario
+from relance_dev.simulate.report import from_season, messages_by_step, money, render_report
+from relance_dev.simulate.runner import SeasonResult, run_season
+from relance_dev.simulate.scenario import ScenarioError, load_scenario
 
 
 def register(subparsers: Any) -> None:

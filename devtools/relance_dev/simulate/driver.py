@@ -55,7 +55,7 @@ class Delivery:
 
 @dataclass
 class SeasonDriver:
-    """Runs days on an embedded AWS (``relance.local.EmbeddedAws``) through the deployed handlers."""
+    """Runs days on an embedded AWS (``relance_dev.embedded.EmbeddedAws``) through the deployed handlers."""
 
     aws: Any
     _ses_seen: int = 0

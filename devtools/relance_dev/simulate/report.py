@@ -326,7 +326,7 @@ def render_report(data: ReportData) -> str:
 
 
 def from_season(result: Any) -> ReportData:
-    """ReportData of a finished SeasonResult (relance.simulate.runner)."""
+    """ReportData of a finished SeasonResult (relance_dev.simulate.runner)."""
     scenario = result.scenario
     company = scenario.company.get("name", "")
     title = f"Season report{' – ' + company if company else ''}"

@@ -31,9 +31,9 @@ import boto3
 import yaml
 
 from relance.errors import RelanceError
-from relance.local.cfn import Resolver, Unresolved, load_template, references
+from relance_dev.embedded.cfn import Resolver, Unresolved, load_template, references
 
-REPO_ROOT = Path(__file__).resolve().parents[4]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 REGION = "eu-west-3"
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -215,7 +215,7 @@ class EmbeddedAws:
                 continue
             provision = _PROVISIONERS.get(kind)
             if provision is None:
-                self.skipped[logical] = _SKIP_REASONS.get(kind, f"{kind} is not emulated by relance.local")
+                self.skipped[logical] = _SKIP_REASONS.get(kind, f"{kind} is not emulated by relance_dev.embedded")
                 self._placeholders[logical] = _placeholder(logical, kind)
                 continue
             try:
