@@ -52,8 +52,10 @@ FAKE_ENV: dict[str, str] = {
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
+    "RELANCE_WEBHOOK_SENDER": "record",
 }
-"""Fake credentials and Region: nothing run against the embedded AWS can reach a real account."""
+"""Fake credentials and Region: nothing run against the embedded AWS can reach a real account; partners'
+webhooks are recorded (relance.escalation.partners.RECORDED), never posted."""
 
 UNSAFE_ENV = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
 """Variables that could point boto3 at a real account or another endpoint; unset while embedded."""
@@ -305,6 +307,7 @@ class EmbeddedAws:
                 "AWS_DEFAULT_REGION": self.region,
                 # X-Ray has no daemon here; Powertools would try to emit segments.
                 "POWERTOOLS_TRACE_DISABLED": "true",
+                "RELANCE_WEBHOOK_SENDER": FAKE_ENV["RELANCE_WEBHOOK_SENDER"],
             }
         )
         env.update(self.extra_env)
@@ -963,10 +966,14 @@ def embedded_aws(
 
     With ``in_process`` (default) Step Functions ``lambda:invoke`` tasks and ``lambda.invoke`` run the
     real handlers (see :meth:`EmbeddedAws.in_process_lambdas`). Everything is torn down on exit.
+    Dispatchers built meanwhile are wrapped for fault injection (:func:`relance_dev.faults.installed`:
+    a pass-through unless a test or a scenario arms a point).
     """
     from moto import mock_aws
 
-    with fake_aws_environment(), mock_aws(config=cast(Any, MOTO_CONFIG)):
+    from relance_dev import faults
+
+    with fake_aws_environment(), mock_aws(config=cast(Any, MOTO_CONFIG)), faults.installed():
         aws = EmbeddedAws.deploy(template_path, parameters, region)
         if in_process:
             with aws.in_process_lambdas():

@@ -34,11 +34,6 @@ from relance.rendering import Rendered, render
 from relance.rendering.context import CompanyInfo, ContactEntry, InvoiceLine, MessageContext
 from relance.store import ConflictError, InvoiceRecord, SentStep, Store, invoice_from_item
 
-try:  # transitional: fault hooks leave product code in the next commit
-    from relance_dev import faults
-except ImportError:  # pragma: no cover - the layer
-    faults = None  # type: ignore[assignment]
-
 # A claim younger than this, from today's run, belongs to a dispatcher still at work (SQS redelivery).
 CLAIM_LEASE_SECONDS = 15 * 60
 # After this many refused sends of one step, a person is asked to look at the contact data.
@@ -164,8 +159,6 @@ class Dispatcher:
             self._flag(customer, policy, abandoned, step.id, run_date, report)
         if not claimed:
             return
-        if faults is not None:
-            faults.maybe_fail("after_claim")
         if step.action == "escalate":
             self._escalate(customer, policy, claimed, all_records, run_date, report)
             return
@@ -188,8 +181,6 @@ class Dispatcher:
                     self.store.release_claim(record.invoice_id, step.id)
                 raise
             refusals.append("a channel failed with an unexpected error")
-        if faults is not None:
-            faults.maybe_fail("after_send")
         if not receipts:
             for record, _ in claimed:
                 self.store.release_claim(record.invoice_id, step.id)
@@ -197,8 +188,6 @@ class Dispatcher:
             return
         for record, _ in claimed:
             self._record_sent(customer, policy, record, step.id, run_date, receipts, message, refusals)
-        if faults is not None:
-            faults.maybe_fail("after_record")
         report.sent.append({"step": step.id, "invoices": [r.invoice_id for r, _ in claimed],
                             "channels": [r.channel for r in receipts]})
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,10 @@ if TYPE_CHECKING:   # the dispatcher pulls in rendering: only the functions that
     from relance.channels import Channel
     from relance.dispatch import Dispatcher
     from relance.rendering.context import CompanyInfo
+
+# Development hook: a function the dispatcher is passed through once built (the simulator's fault
+# injection wraps its store and channels). Production never sets it.
+_dispatcher_hook: Callable[[Dispatcher], Dispatcher] | None = None
 
 # Standard retry mode with more attempts: throttling (SES rate, DynamoDB bursts) backs off and retries.
 _BOTO_CONFIG = Config(retries={"max_attempts": 8, "mode": "adaptive"})
@@ -71,6 +76,12 @@ def company(settings: Settings) -> CompanyInfo:
                        bic=settings.company_bic, team_email=settings.team_email)
 
 
+def set_dispatcher_hook(hook: Callable[[Dispatcher], Dispatcher] | None) -> None:
+    """Pass every dispatcher built from now on through ``hook`` (None: no hook)."""
+    global _dispatcher_hook
+    _dispatcher_hook = hook
+
+
 def dispatcher(settings: Settings) -> Dispatcher:
     from relance.channels import LetterChannel, PrintQueueProvider, SesEmailChannel, SnsSmsChannel, SnsTaskChannel
     from relance.dispatch import Dispatcher
@@ -101,6 +112,7 @@ def dispatcher(settings: Settings) -> Dispatcher:
         except s3.exceptions.NoSuchKey:
             return None
 
-    return Dispatcher(store(settings), ledger(settings), channels, company(settings),
-                      start_escalation=start_escalation if settings.state_machine_arn else None,
-                      attachments=attachment)
+    built = Dispatcher(store(settings), ledger(settings), channels, company(settings),
+                       start_escalation=start_escalation if settings.state_machine_arn else None,
+                       attachments=attachment)
+    return _dispatcher_hook(built) if _dispatcher_hook is not None else built

@@ -2,16 +2,15 @@
 
 The policy's route names a partner by id or by kind (``commissaire_de_justice``, ``collection_agency``);
 the first partner of that kind is used. Webhooks go through a pluggable :class:`HttpSender`: in
-production :class:`UrllibSender` (HTTPS only, short timeout); with the embedded AWS loaded (development,
-tests, the simulator) or ``RELANCE_WEBHOOK_SENDER=record``, a :class:`RecordingSender` keeps the
-requests in memory and nothing leaves the machine.
+production :class:`UrllibSender` (HTTPS only, short timeout); with ``RELANCE_WEBHOOK_SENDER=record``
+(configuration: the embedded AWS of development, tests and the simulator sets it), a
+:class:`RecordingSender` keeps the requests in memory and nothing leaves the machine.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 import threading
 import urllib.request
 from collections.abc import Mapping
@@ -130,10 +129,10 @@ def set_http_sender(sender: HttpSender | None) -> None:
 
 
 def http_sender() -> HttpSender:
-    """The plugged sender; else recording under the embedded AWS (``relance_dev`` is never deployed)."""
+    """The plugged sender; else recording when ``RELANCE_WEBHOOK_SENDER=record`` (the embedded AWS sets it)."""
     if _sender is not None:
         return _sender
-    if os.environ.get("RELANCE_WEBHOOK_SENDER") == "record" or "relance_dev.embedded" in sys.modules:
+    if os.environ.get("RELANCE_WEBHOOK_SENDER") == "record":
         return RECORDED
     return UrllibSender()
 
