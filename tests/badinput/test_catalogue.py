@@ -25,6 +25,7 @@ from relance.errors import ValidationError
 from relance.ledger import Ledger
 from relance.store import due_keys, quarantine_items
 from relance_dev.embedded import EmbeddedAws, LambdaContext, embedded_aws
+from relance_dev.inputs import put_raw_invoice_item
 from relance_dev.simulate.driver import _sqs_record
 
 TODAY = dt.date(2026, 5, 4)
@@ -248,7 +249,7 @@ def _stored(case: Case, world: World, number: int, capsys: pytest.CaptureFixture
         store.put_customer(customer)
         invoice_fields, meta = spec["invoice"], spec["meta"]
     keys = due_keys(bad_customer, bad_invoice, dt.date(2026, 4, 9), store.shards)
-    store.put_raw_invoice_item({
+    put_raw_invoice_item(store, {
         "pk": f"INV#{bad_invoice}", "sk": "META", "type": "invoice", "status": "open", "version": 1,
         "balance": str(invoice_fields.get("amount", "100.00")),
         "data": {"id": bad_invoice, "customer": bad_customer, **invoice_fields},

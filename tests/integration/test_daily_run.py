@@ -21,6 +21,7 @@ from relance import runtime
 from relance.channels import sms_segments
 from relance_dev import faults
 from relance_dev.embedded import EmbeddedAws
+from relance_dev.inputs import put_raw_invoice_item
 from relance_dev.simulate.driver import Delivery, SeasonDriver, scheduler_event
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -135,13 +136,13 @@ def test_a_crash_after_a_send_is_flagged_and_never_sent_again(driver: SeasonDriv
 def test_bad_records_are_quarantined_and_the_others_still_go_out(driver: SeasonDriver) -> None:
     store = driver.store()
     # An invoice with a negative amount, written as a broken import would have left it.
-    store.put_raw_invoice_item({
+    put_raw_invoice_item(store, {
         "pk": "INV#BAD1", "sk": "META", "type": "invoice", "status": "open", "balance": "-5.00", "version": 1,
         "data": {"id": "BAD1", "customer": "C1", "issued": "2026-03-17", "due": "2026-04-16", "amount": "-5.00"},
         "next_action": "2026-04-09", "due_pk": f"DUE#{_shard(store, 'C1')}", "due_sk": "2026-04-09#C1#BAD1"})
     store.client.put_item(TableName=store.table, Item={"pk": {"S": "CUST#C1"}, "sk": {"S": "OPEN#BAD1"}})
     # An invoice whose customer does not exist.
-    store.put_raw_invoice_item({
+    put_raw_invoice_item(store, {
         "pk": "INV#ORPHAN", "sk": "META", "type": "invoice", "status": "open", "balance": "100.00", "version": 1,
         "data": {"id": "ORPHAN", "customer": "NOBODY", "issued": "2026-03-17", "due": "2026-04-16",
                  "amount": "100.00"},

@@ -20,6 +20,7 @@ from relance.escalation.services import Services
 from relance.settings import Settings
 from relance.store import SentStep
 from relance_dev.embedded import EmbeddedAws
+from relance_dev.inputs import api_event
 
 RUN = dt.date(2026, 6, 5)          # handoff date of an invoice due 2026-04-16 (policies/standard.yaml)
 DUE = dt.date(2026, 4, 16)
@@ -173,7 +174,7 @@ def at(day: dt.date, hour: int = 10) -> dt.datetime:
 def follow(aws: EmbeddedAws, method: str, link: str, form: dict[str, str] | None = None,
            day: dt.date = RUN, headers: dict[str, str] | None = None) -> dict[str, Any]:
     """What a person's browser does with the link: an API Gateway event to ApprovalFunction."""
-    result: dict[str, Any] = aws.invoke("ApprovalFunction", approvals.api_event(
+    result: dict[str, Any] = aws.invoke("ApprovalFunction", api_event(
         method, link, form, when=at(day), headers=headers))
     return result
 

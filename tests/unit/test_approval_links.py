@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from relance.escalation import approvals
 from relance.escalation.page import case_page, message_page
+from relance_dev.inputs import api_event
 
 KEY = b"k" * 64
 ID = approvals.new_approval_id()
@@ -68,7 +69,7 @@ def test_a_link_works_through_the_last_day_in_paris() -> None:
 
 def test_api_event_stamps_the_request_time_and_the_form() -> None:
     when = dt.datetime(2026, 6, 7, 10, tzinfo=approvals.PARIS)
-    event = approvals.api_event("POST", f"https://h.example/Prod/approvals/{ID}?sig=1.x", {"sig": "1.x",
+    event = api_event("POST", f"https://h.example/Prod/approvals/{ID}?sig=1.x", {"sig": "1.x",
                                                                                          "decision": "approve"},
                                 when=when)
     assert event["pathParameters"] == {"id": ID} and event["httpMethod"] == "POST"

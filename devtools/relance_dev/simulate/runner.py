@@ -37,6 +37,7 @@ from relance.store import Store, due_keys, events_between, quarantine_items
 from relance_dev import faults
 from relance_dev.embedded import embedded_aws
 from relance_dev.embedded.embedded import patched_environ
+from relance_dev.inputs import api_event, put_raw_invoice_item
 from relance_dev.simulate.driver import Delivery, SeasonDriver
 from relance_dev.simulate.fastmoto import faster_moto
 from relance_dev.simulate.log import LogWriter, SentFiles, line, safe_name
@@ -230,8 +231,8 @@ class SeasonRunner:
                 "status": "open", "balance": str(record.get("balance", record.get("amount", ""))), "sent": [],
                 "payments": [], "version": 1, "next_action": start.isoformat(),
                 **due_keys(cid, iid, start, self.store.shards)}
-        self.store.put_raw_invoice_item(item)
-        self.store.put_raw_invoice_item({"pk": f"CUST#{cid}", "sk": f"OPEN#{iid}"})
+        put_raw_invoice_item(self.store, item)
+        put_raw_invoice_item(self.store, {"pk": f"CUST#{cid}", "sk": f"OPEN#{iid}"})
 
     # ---- one day -------------------------------------------------------------------------------------
     def _day(self, day: dt.date) -> None:
@@ -313,7 +314,6 @@ class SeasonRunner:
 
     # ---- approvals: follow the link in the approver's email ------------------------------------------
     def _decide(self, event: Event, day: dt.date) -> None:
-        from relance.escalation import approvals
 
         customer = event.customer or ""
         pending = self._approval_mails.get(customer)
@@ -321,13 +321,13 @@ class SeasonRunner:
             raise RelanceError(f"no approval request for customer {customer} has reached the approver yet")
         link, invoices = pending.pop(0)
         when = dt.datetime.combine(day, dt.time(10, 0), tzinfo=PARIS)
-        page = self.aws.invoke("ApprovalFunction", approvals.api_event("GET", link, when=when))
+        page = self.aws.invoke("ApprovalFunction", api_event("GET", link, when=when))
         sig = re.search(r'name="sig" value="([^"]+)"', str(page.get("body", "")))
         if page.get("statusCode") != 200 or sig is None:
             raise RelanceError(f"the approval page answered {page.get('statusCode')} for customer {customer}")
         decision = "approve" if event.type == "approve" else "reject"
         form = {"sig": sig.group(1), "decision": decision, "reason": event.reason}
-        answer = self.aws.invoke("ApprovalFunction", approvals.api_event("POST", link, form, when=when))
+        answer = self.aws.invoke("ApprovalFunction", api_event("POST", link, form, when=when))
         if answer.get("statusCode") != 200:
             raise RelanceError(f"the approval page refused the decision ({answer.get('statusCode')})")
         from relance.store import EscalationStore

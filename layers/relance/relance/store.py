@@ -198,10 +198,6 @@ class Store:
         ]
         return _unless_condition_fails(self.client.transact_write_items, TransactItems=items)
 
-    def put_raw_invoice_item(self, item: Mapping[str, Any]) -> None:
-        """Write a META item as given (imports of legacy data and fault-injection tests)."""
-        self.client.put_item(TableName=self.table, Item=_to_item(item))
-
     def get_invoice(self, invoice_id: str) -> InvoiceRecord | None:
         resp = self.client.get_item(TableName=self.table, Key=_to_item(
             {"pk": f"INV#{invoice_id}", "sk": "META"}), ConsistentRead=True)

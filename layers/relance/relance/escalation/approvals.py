@@ -151,29 +151,3 @@ def decide(services: Services, approval: dict[str, Any], decision: str, reason: 
                                        expected=status)
         raise
     return True
-
-
-# ---- API Gateway events (tests and the simulator follow links like a person would) ----------------
-def api_event(method: str, link: str, form: dict[str, str] | None = None, *,
-              when: dt.datetime | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    """An API Gateway (REST, proxy) event for ``link``; ``when`` becomes the request time."""
-    url = urllib.parse.urlsplit(link)
-    query = dict(urllib.parse.parse_qsl(url.query))
-    parts = url.path.rstrip("/").split("/")
-    approval_id = parts[-1]
-    moment = when or dt.datetime.now(PARIS)
-    body = urllib.parse.urlencode(form) if form is not None else None
-    all_headers = {"Host": url.netloc, "User-Agent": "relance-test",
-                   **({"Content-Type": "application/x-www-form-urlencoded"} if body is not None else {}),
-                   **(headers or {})}
-    return {
-        "resource": "/approvals/{id}", "path": f"/approvals/{approval_id}", "httpMethod": method.upper(),
-        "headers": all_headers, "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
-        "queryStringParameters": query or None,
-        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} or None,
-        "pathParameters": {"id": approval_id}, "stageVariables": None,
-        "requestContext": {"resourcePath": "/approvals/{id}", "httpMethod": method.upper(),
-                           "path": url.path, "stage": "Prod", "requestId": secrets.token_hex(8),
-                           "requestTimeEpoch": int(moment.timestamp() * 1000)},
-        "body": body, "isBase64Encoded": False,
-    }

@@ -1,0 +1,54 @@
+"""What the outside world hands relance, built for tests and the simulator (never product code).
+
+- :func:`put_raw_invoice_item`: an invoice item written as a legacy import or a broken writer leaves it,
+  bypassing every validation, so that the dispatcher's quarantine can be exercised;
+- :func:`api_event`: the API Gateway (REST, proxy) event a person's browser produces when following an
+  approval link.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import urllib.parse
+from collections.abc import Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from boto3.dynamodb.types import TypeSerializer
+
+from relance.store import Store
+
+PARIS = ZoneInfo("Europe/Paris")
+_serializer = TypeSerializer()
+
+
+def put_raw_invoice_item(store: Store, item: Mapping[str, Any]) -> None:
+    """Write ``item`` into the store's table as given (``None`` values left out, as the store does)."""
+    store.client.put_item(TableName=store.table,
+                          Item={k: _serializer.serialize(v) for k, v in item.items() if v is not None})
+
+
+def api_event(method: str, link: str, form: dict[str, str] | None = None, *,
+              when: dt.datetime | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """An API Gateway (REST, proxy) event for the approval ``link``; ``when`` becomes the request time."""
+    url = urllib.parse.urlsplit(link)
+    query = dict(urllib.parse.parse_qsl(url.query))
+    parts = url.path.rstrip("/").split("/")
+    approval_id = parts[-1]
+    moment = when or dt.datetime.now(PARIS)
+    body = urllib.parse.urlencode(form) if form is not None else None
+    all_headers = {"Host": url.netloc, "User-Agent": "relance-test",
+                   **({"Content-Type": "application/x-www-form-urlencoded"} if body is not None else {}),
+                   **(headers or {})}
+    return {
+        "resource": "/approvals/{id}", "path": f"/approvals/{approval_id}", "httpMethod": method.upper(),
+        "headers": all_headers, "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
+        "queryStringParameters": query or None,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} or None,
+        "pathParameters": {"id": approval_id}, "stageVariables": None,
+        "requestContext": {"resourcePath": "/approvals/{id}", "httpMethod": method.upper(),
+                           "path": url.path, "stage": "Prod", "requestId": secrets.token_hex(8),
+                           "requestTimeEpoch": int(moment.timestamp() * 1000)},
+        "body": body, "isBase64Encoded": False,
+    }
