@@ -10,9 +10,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from relance import observability, runtime
 from relance.errors import RelanceError
 from relance.planner import run_date_from_event
+from relance.reporting.digest import build_digest
 from relance.settings import Settings
 from relance.store import EscalationStore
-from relance_dev.simulate.digest import build_digest
 
 logger, tracer, metrics = observability.powertools()
 

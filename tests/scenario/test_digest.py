@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from relance import runtime
+from relance.reporting.digest import build_digest
 from relance.store import EscalationStore
 from relance_dev.embedded import EmbeddedAws, LambdaContext, embedded_aws
-from relance_dev.simulate.digest import build_digest
 from relance_dev.simulate.driver import SeasonDriver, scheduler_event
 
 REPO = Path(__file__).resolve().parents[2]

@@ -6,16 +6,8 @@ import datetime as dt
 import re
 from decimal import Decimal
 
-from relance_dev.simulate.report import (
-    Invoice,
-    ReportData,
-    aging,
-    balance_svg,
-    dso,
-    money,
-    recovery_by_step,
-    render_report,
-)
+from relance.reporting.figures import Invoice, aging, money
+from relance_dev.simulate.report import ReportData, balance_svg, dso, recovery_by_step, render_report
 
 D = dt.date
 HOSTILE = '<img src=x onerror="alert(1)">&Co'

@@ -1,4 +1,5 @@
-"""report.html of a season, and the figures it shows (shared with the weekly digest).
+"""report.html of a season, and the figures it shows (those shared with the weekly digest are in
+:mod:`relance.reporting`).
 
 A plain offline page: inline CSS and SVG, no script, no external asset. Every value that comes from data
 (customer names, subjects, reasons) is HTML-escaped; links point only at files under ``sent/``.
@@ -14,24 +15,10 @@ from decimal import Decimal
 from html import escape
 from typing import Any
 
-ZERO = Decimal("0")
-BUCKETS = ("not due", "1–30", "31–60", "61–90", "90+")
-OWED = ("open", "handed_off", "declined")
+from relance.reporting import stylesheet
+from relance.reporting.figures import OWED, ZERO, Invoice, aging, money
+
 RECOVERY_WINDOW_DAYS = 14
-
-
-@dataclass
-class Invoice:
-    """An invoice as the report sees it."""
-
-    id: str
-    customer: str
-    issued: dt.date | None
-    due: dt.date | None
-    amount: Decimal
-    balance: Decimal
-    status: str = "open"
-    valid: bool = True
 
 
 @dataclass
@@ -53,43 +40,6 @@ class ReportData:
 
 
 # ---- figures -------------------------------------------------------------------------------------------
-def money(value: Decimal) -> str:
-    """1 234,56 € (French grouping, no locale dependency)."""
-    q = value.quantize(Decimal("0.01"))
-    sign = "-" if q < 0 else ""
-    whole, _, cents = f"{abs(q):.2f}".partition(".")
-    groups: list[str] = []
-    while whole:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    return f"{sign}{' '.join(groups) or '0'},{cents} €"
-
-
-def bucket_of(due: dt.date | None, on: dt.date) -> str:
-    if due is None or due >= on:
-        return BUCKETS[0]
-    late = (on - due).days
-    if late <= 30:
-        return BUCKETS[1]
-    if late <= 60:
-        return BUCKETS[2]
-    if late <= 90:
-        return BUCKETS[3]
-    return BUCKETS[4]
-
-
-def aging(invoices: Iterable[Invoice], on: dt.date) -> list[tuple[str, int, Decimal]]:
-    """(bucket, invoices, amount owed) for what is still owed on ``on``; every bucket listed."""
-    counts: Counter[str] = Counter()
-    amounts: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for inv in invoices:
-        if inv.valid and inv.status in OWED and inv.balance > 0:
-            bucket = bucket_of(inv.due, on)
-            counts[bucket] += 1
-            amounts[bucket] += inv.balance
-    return [(b, counts[b], amounts[b]) for b in BUCKETS]
-
-
 def dso(invoices: Sequence[Invoice], start: dt.date, end: dt.date) -> Decimal | None:
     """Days sales outstanding: receivables at ``end`` / invoiced over the period x days of the period.
 
@@ -153,21 +103,7 @@ def messages_by_step(lines: Sequence[Mapping[str, Any]]) -> list[tuple[str, str,
 
 
 # ---- HTML ---------------------------------------------------------------------------------------------
-CSS = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:1100px;
-color:#1d2433;padding:0 1rem}
-h1{font-size:1.6rem;margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:2px solid #e3e7ee;padding-bottom:.3rem}
-h3{margin:1.4rem 0 .4rem}.muted{color:#667085}
-table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem}th,td{text-align:left;padding:.35rem .6rem;
-border-bottom:1px solid #e3e7ee;vertical-align:top}th{background:#f5f7fa;font-weight:600}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-.kpis{display:flex;gap:1rem;flex-wrap:wrap}.kpi{background:#f5f7fa;border-radius:8px;padding:.7rem 1rem;
-min-width:150px}.kpi b{display:block;font-size:1.3rem}
-.tag{display:inline-block;border-radius:4px;padding:0 .4rem;font-size:.85em;background:#eef2ff;color:#3538cd}
-.k-payment{background:#ecfdf3;color:#067647}.k-quarantined,.k-flagged,.k-rejected{background:#fef3f2;
-color:#b42318}.k-paused,.k-dispute{background:#fffaeb;color:#b54708}.k-handed_off,.k-approved{background:#f4f3ff;
-color:#5925dc}pre{white-space:pre-wrap;margin:.2rem 0;font:12px/1.4 ui-monospace,monospace;color:#475467}
-"""
+CSS = "\n" + stylesheet()
 
 
 def _e(value: Any) -> str:

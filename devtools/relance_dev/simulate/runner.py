@@ -33,6 +33,8 @@ from zoneinfo import ZoneInfo
 from relance import runtime
 from relance.errors import RelanceError
 from relance.paths import policies_dir
+from relance.reporting.figures import OWED
+from relance.reporting.figures import Invoice as InvoiceFacts
 from relance.store import Store, due_keys, events_between, quarantine_items
 from relance_dev import faults
 from relance_dev.embedded import embedded_aws
@@ -41,8 +43,6 @@ from relance_dev.inputs import api_event, put_raw_invoice_item
 from relance_dev.simulate.driver import Delivery, SeasonDriver
 from relance_dev.simulate.fastmoto import faster_moto
 from relance_dev.simulate.log import LogWriter, SentFiles, line, safe_name
-from relance_dev.simulate.report import OWED
-from relance_dev.simulate.report import Invoice as InvoiceFacts
 from relance_dev.simulate.scenario import Event, Scenario
 
 PARIS = ZoneInfo("Europe/Paris")

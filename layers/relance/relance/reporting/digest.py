@@ -4,7 +4,7 @@ Built from the table with bounded reads only (no Scan): the invoices being chase
 index, those whose state changed during the week (including those paid in full, handed off or paused
 since, which left the index) from the week's seven ``ACT#<date>`` partitions, each one's week of history
 from one range query on its item collection, the pending approvals from their own small partition. The
-figures and the HTML pieces are those of the season report (report.py).
+figures are :mod:`relance.reporting.figures`; the mail is rendered from ``templates/digest.*.j2``.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from html import escape
 from typing import Any
 
+from relance.reporting import render, stylesheet
+from relance.reporting.figures import ZERO, Invoice, aging
 from relance.store import Store, events_between
-from relance_dev.simulate.report import CSS, Invoice, aging, aging_table, money, table
 
 HORIZON_DAYS = 3 * 366   # next actions are never further than this from today
 
@@ -37,39 +37,24 @@ class Digest:
 
     @property
     def subject(self) -> str:
-        return (f"{self.company} – relances, semaine du {self.week_start:%d/%m/%Y}: {len(self.messages)} envois, "
-                f"{len(self.payments)} paiements, {len(self.flagged)} à vérifier")
+        return render("digest.subject.j2", digest=self).strip()
 
     def html(self) -> str:
-        def name(cid: str) -> str:
-            return self.customers.get(cid, cid)
-
-        parts = [f"<!doctype html><html><head><meta charset='utf-8'><style>{CSS}</style></head><body>",
-                 f"<h1>{escape(self.company)} – weekly digest</h1>",
-                 f"<p class='muted'>{self.week_start} → {self.week_end}</p>",
-                 "<h2>Messages sent</h2>",
-                 table(("Date", "Customer", "Invoice", "Step", "Channel"),
-                       [(d, name(c), i, s, ch) for d, c, i, s, ch in self.messages]),
-                 "<h2>Payments</h2>",
-                 table(("Date", "Customer", "Invoice", "Amount"),
-                       [(d, name(c), i, money(a)) for d, c, i, a in self.payments], (3,)),
-                 "<h2>Pending approvals</h2>",
-                 table(("Expires", "Case"), self.approvals),
-                 "<h2>Claims flagged: check whether the customer received them</h2>",
-                 table(("Date", "Customer", "Invoice", "Reason"),
-                       [(d, name(c), i, r) for d, c, i, r in self.flagged]),
-                 f"<h2>Aging on {self.week_end}</h2>", aging_table(self.invoices, self.week_end),
-                 "</body></html>"]
-        return "\n".join(parts)
+        rows = aging(self.invoices, self.week_end)
+        total = (sum(n for _, n, _ in rows), sum((a for _, _, a in rows), ZERO))
+        name = self.customer_name
+        return render("digest.html.j2", digest=self, css=stylesheet(),
+                      messages=[(d, name(c), i, s, ch) for d, c, i, s, ch in self.messages],
+                      payments=[(d, name(c), i, a) for d, c, i, a in self.payments],
+                      flagged=[(d, name(c), i, r) for d, c, i, r in self.flagged],
+                      aging=rows, aging_total=total)
 
     def text(self) -> str:
-        lines = [f"{self.company} – weekly digest {self.week_start} → {self.week_end}", "",
-                 f"Messages sent: {len(self.messages)}", f"Payments: {len(self.payments)} "
-                 f"({money(sum((a for *_, a in self.payments), Decimal('0')))})",
-                 f"Pending approvals: {len(self.approvals)}", f"Claims flagged: {len(self.flagged)}", "",
-                 "Aging:"]
-        lines += [f"  {b:<8} {n:>4}  {money(a)}" for b, n, a in aging(self.invoices, self.week_end)]
-        return "\n".join(lines)
+        return render("digest.txt.j2", digest=self, aging=aging(self.invoices, self.week_end),
+                      payments_total=sum((a for *_, a in self.payments), ZERO))
+
+    def customer_name(self, customer_id: str) -> str:
+        return self.customers.get(customer_id, customer_id)
 
 
 def build_digest(store: Store, week_end: dt.date, company: str = "") -> Digest:
