@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -28,3 +30,29 @@ def test_a_season_logs_the_same_with_and_without_the_speedups(tmp_path: Path,
     plain = run_season(scenario, tmp_path / "plain")
     assert len(fast.lines) > 15
     assert _strip_files(fast.lines) == _strip_files(plain.lines)
+
+
+def test_the_patched_versions_are_the_pinned_ones() -> None:
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    pins = dict(re.match(r"([a-z0-9-]+)(?:\[[^]]*\])?==(.+)", spec).groups()   # type: ignore[union-attr]
+                for spec in pyproject["project"]["optional-dependencies"]["dev"] if "==" in spec)
+    assert {name: pins[name] for name in fastmoto.PINNED} == fastmoto.PINNED
+    assert "cfn-lint" in pins
+    fastmoto.check_patches()            # every patch applies to what make venv installed
+
+
+def test_a_patch_that_cannot_apply_raises_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.dynamodb.models.table import Table
+
+    def query(self: object, hash_key: object, index_name: object = None) -> None:   # another signature
+        raise AssertionError("never called")
+
+    monkeypatch.setattr(Table, "query", query)
+    with pytest.raises(fastmoto.PatchError, match=r"'partition_queries'.*index_name"), fastmoto.faster_moto():
+        pass
+    monkeypatch.undo()
+    monkeypatch.setitem(fastmoto.PINNED, "botocore", "0.0.1")
+    with pytest.raises(fastmoto.PatchError, match=r"'light_client_requests'.*botocore 1\.44\.8 is installed"):
+        fastmoto.check_patches()
+    monkeypatch.undo()
+    fastmoto.check_patches()

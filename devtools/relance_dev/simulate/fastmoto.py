@@ -35,6 +35,11 @@ moto hot spots, the first two of which make a season's cost grow with the square
   builds a client's User-Agent once per feature set.
 
 :func:`faster_moto` applies them all, scoped to a ``with`` block (the simulator's); nothing changes outside it.
+
+Each patch replaces a private moto or botocore internal, so each is tied to the exact versions pinned in
+pyproject.toml (:data:`PINNED`) and checked before it applies (:func:`check_patches`): a version that
+differs, a target that moved or changed its signature raises :class:`PatchError` naming the patch, never a
+silent fallback. tests/scenario/test_fastmoto.py proves a season logs the same with and without them.
 """
 
 from __future__ import annotations
@@ -42,19 +47,144 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import importlib.metadata
+import inspect
 import json
 import os
 import threading
 import types
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from unittest import mock
+
+PINNED = {"moto": "5.2.5", "botocore": "1.44.8", "boto3": "1.44.5"}
+"""The versions the patches were written and proven against (pyproject.toml pins the same; a test checks)."""
+
+
+class PatchError(RuntimeError):
+    """A speed-up cannot apply to the installed moto/botocore: fix the patch or the pin, never skip it."""
+
+
+def _require(patch: str, condition: bool, what: str) -> None:
+    if not condition:
+        raise PatchError(f"fastmoto patch {patch!r} cannot apply: {what} "
+                         f"(written for {', '.join(f'{k}=={v}' for k, v in PINNED.items())})")
+
+
+def _params(function: Any) -> list[str]:
+    return list(inspect.signature(function).parameters)
+
+
+def _check_versions(patch: str, *dists: str) -> None:
+    for dist in dists:
+        installed = importlib.metadata.version(dist)
+        _require(patch, installed == PINNED[dist], f"{dist} {installed} is installed, not {PINNED[dist]}")
+
+
+def _check_update_expressions() -> None:
+    name = "parsed_update_expressions_once"
+    _check_versions(name, "moto")
+    from moto.dynamodb.parsing import expressions
+    parser = getattr(expressions, "UpdateExpressionParser", None)
+    _require(name, parser is not None and isinstance(parser.__dict__.get("make"), classmethod),
+             "moto.dynamodb.parsing.expressions.UpdateExpressionParser.make is not a classmethod")
+
+
+def _check_client_requests() -> None:
+    name = "light_client_requests"
+    _check_versions(name, "botocore", "boto3")
+    from botocore import context, signers, useragent
+    _require(name, callable(getattr(context, "get_context", None)), "botocore.context.get_context is gone")
+    _require(name, _params(signers.RequestSigner.sign) == ["self", "operation_name", "request", "region_name",
+                                                           "signing_type", "expires_in", "signing_name"],
+             "botocore RequestSigner.sign has another signature")
+    _require(name, "self._signing_name" in inspect.getsource(signers.RequestSigner.__init__),
+             "RequestSigner no longer keeps _signing_name")
+    _require(name, _params(useragent.UserAgentString.to_string) == ["self"]
+             and "_client_features" in inspect.getsource(useragent.UserAgentString),
+             "botocore UserAgentString.to_string/_client_features changed")
+
+
+def _check_definitions() -> None:
+    name = "parsed_definitions_once"
+    _check_versions(name, "moto")
+    from moto.stepfunctions.parser.asl.parse import asl_parser, preprocessor
+    parse = asl_parser.AmazonStateLanguageParser.__dict__.get("parse")
+    _require(name, isinstance(parse, staticmethod), "AmazonStateLanguageParser.parse is not a staticmethod")
+    _require(name, hasattr(preprocessor, "Preprocessor"), "moto's ASL Preprocessor is gone")
+    tiny = '{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}'
+    parsed = parse.__func__(tiny)  # type: ignore[union-attr]
+    _require(name, isinstance(parsed, tuple) and len(parsed) == 2, "parse no longer returns (program, tree)")
+
+
+def _check_method_names() -> None:
+    name = "cached_method_names"
+    _check_versions(name, "moto")
+    from moto.core import responses
+    _require(name, callable(getattr(responses, "method_names_from_class", None)),
+             "moto.core.responses.method_names_from_class is gone")
+
+
+def _check_plain_json() -> None:
+    name = "plain_json_responses"
+    _check_versions(name, "moto")
+    from moto.dynamodb.responses import DynamoResult
+    _require(name, _params(DynamoResult.execute_result) == ["self", "context"],
+             "moto DynamoResult.execute_result has another signature")
+
+
+def _check_partition_queries() -> None:
+    name = "partition_queries"
+    _check_versions(name, "moto")
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+    params = _params(Table.query)
+    _require(name, params[:2] == ["self", "hash_key"] and params[8:9] == ["index_name"],
+             f"Table.query's 7th positional argument after hash_key is not index_name ({params})")
+    _require(name, "hash_key_conditions" in params, "Table.query has no hash_key_conditions")
+    _require(name, callable(getattr(Table, "all_items", None)), "Table.all_items is gone")
+    _require(name, "transact_write_items" in DynamoDBBackend.__dict__ and "put_item" in DynamoDBBackend.__dict__,
+             "DynamoDBBackend's write methods moved")
+
+
+def _check_transactions() -> None:
+    name = "journaled_transactions"
+    _check_versions(name, "moto")
+    from moto.dynamodb import models as ddb_models
+    _require(name, getattr(ddb_models, "copy", None) is copy, "moto.dynamodb.models no longer imports copy")
+    source = inspect.getsource(ddb_models.DynamoDBBackend.transact_write_items)
+    _require(name, "copy.deepcopy(" in source,
+             "DynamoDBBackend.transact_write_items no longer snapshots tables with copy.deepcopy")
+
+
+PATCH_CHECKS: dict[str, Callable[[], None]] = {
+    "journaled_transactions": _check_transactions,
+    "partition_queries": _check_partition_queries,
+    "plain_json_responses": _check_plain_json,
+    "parsed_definitions_once": _check_definitions,
+    "cached_method_names": _check_method_names,
+    "light_client_requests": _check_client_requests,
+    "parsed_update_expressions_once": _check_update_expressions,
+}
+
+
+def _check(name: str) -> None:
+    try:
+        PATCH_CHECKS[name]()
+    except ImportError as exc:
+        raise PatchError(f"fastmoto patch {name!r} cannot apply: {exc}") from exc
+
+
+def check_patches() -> None:
+    """Raise :class:`PatchError` naming the first speed-up that cannot apply to what is installed."""
+    for name in PATCH_CHECKS:
+        _check(name)
 
 
 @contextlib.contextmanager
 def faster_moto() -> Iterator[None]:
-    """All the speed-ups for the block."""
+    """All the speed-ups for the block, each checked before it applies (:func:`check_patches`)."""
     with journaled_transactions(), partition_queries(), plain_json_responses(), parsed_definitions_once(), \
             cached_method_names(), light_client_requests(), parsed_update_expressions_once():
         yield
@@ -63,11 +193,8 @@ def faster_moto() -> Iterator[None]:
 @contextlib.contextmanager
 def parsed_update_expressions_once() -> Iterator[None]:
     """Patch moto's ``UpdateExpressionParser.make`` with a cache by expression text."""
-    try:
-        from moto.dynamodb.parsing import expressions
-    except ImportError:  # pragma: no cover
-        yield
-        return
+    _check("parsed_update_expressions_once")
+    from moto.dynamodb.parsing import expressions
 
     parser: Any = getattr(expressions, "UpdateExpressionParser")   # noqa: B009 (not in moto's type stubs)
     make: Any = functools.cache(parser.__dict__["make"].__func__)   # a syntax error raises, is not kept
@@ -78,13 +205,10 @@ def parsed_update_expressions_once() -> Iterator[None]:
 @contextlib.contextmanager
 def light_client_requests() -> Iterator[None]:
     """Patch botocore: no SigV4 on ordinary requests to the embedded AWS, a memoized User-Agent string."""
-    try:
-        from botocore.context import get_context
-        from botocore.signers import RequestSigner
-        from botocore.useragent import UserAgentString
-    except ImportError:  # pragma: no cover
-        yield
-        return
+    _check("light_client_requests")
+    from botocore.context import get_context
+    from botocore.signers import RequestSigner
+    from botocore.useragent import UserAgentString
 
     original_sign = RequestSigner.sign
     original_to_string = UserAgentString.to_string
@@ -113,12 +237,9 @@ def light_client_requests() -> Iterator[None]:
 @contextlib.contextmanager
 def parsed_definitions_once() -> Iterator[None]:
     """Patch moto's ASL parser to parse each distinct definition once (the components are rebuilt each time)."""
-    try:
-        from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-        from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
-    except ImportError:  # pragma: no cover
-        yield
-        return
+    _check("parsed_definitions_once")
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
     original = AmazonStateLanguageParser.__dict__["parse"].__func__
 
@@ -137,11 +258,8 @@ def parsed_definitions_once() -> Iterator[None]:
 @contextlib.contextmanager
 def cached_method_names() -> Iterator[None]:
     """Patch moto's per-request ``method_names_from_class`` with a per-class cache."""
-    try:
-        from moto.core import responses
-    except ImportError:  # pragma: no cover
-        yield
-        return
+    _check("cached_method_names")
+    from moto.core import responses
 
     names = functools.cache(responses.method_names_from_class)
 
@@ -164,11 +282,8 @@ MISMATCHES: list[str] = []
 @contextlib.contextmanager
 def plain_json_responses() -> Iterator[None]:
     """Patch moto's ``DynamoResult`` so data-plane answers skip the shape-walking serializer."""
-    try:
-        from moto.dynamodb.responses import DynamoResult
-    except ImportError:  # pragma: no cover
-        yield
-        return
+    _check("plain_json_responses")
+    from moto.dynamodb.responses import DynamoResult
 
     original = DynamoResult.execute_result
     check = os.environ.get("RELANCE_FASTMOTO_CHECK") == "1"
@@ -205,13 +320,9 @@ def _without_none(value: Any) -> Any:
 @contextlib.contextmanager
 def partition_queries() -> Iterator[None]:
     """Patch moto's ``Table.query`` to look only at candidate items instead of the sorted whole table."""
-    try:
-        from moto.dynamodb.models.table import Table
-    except ImportError:  # pragma: no cover
-        yield
-        return
-
+    _check("partition_queries")
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
 
     original_query = Table.query
     original_all_items = Table.all_items
@@ -286,13 +397,10 @@ def partition_queries() -> Iterator[None]:
 @contextlib.contextmanager
 def journaled_transactions() -> Iterator[None]:
     """Patch moto's DynamoDB ``transact_write_items`` with an item-level rollback journal for the block."""
-    try:
-        from moto.dynamodb import models as ddb_models
-        from moto.dynamodb.models.dynamo_type import DynamoType
-        from moto.dynamodb.models.table import Table
-    except ImportError:  # pragma: no cover - moto always comes with the dev extras
-        yield
-        return
+    _check("journaled_transactions")
+    from moto.dynamodb import models as ddb_models
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
 
     backend_cls = ddb_models.DynamoDBBackend
     original = backend_cls.transact_write_items
