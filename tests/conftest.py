@@ -1,15 +1,24 @@
-"""Shared fixtures: fake AWS credentials for the whole session, the embedded AWS, Lambda context, events."""
+"""Shared fixtures: fake AWS credentials for the whole session, the embedded AWS, Lambda context, events.
+
+The embedded AWS is deployed once and emptied between tests (relance_dev.embedded.shared); a test that
+changes the infrastructure gets it redeployed for the next one. botocore's retries keep their decisions
+and attempt counts but do not wait: a throttled call is retried at once.
+"""
 
 from __future__ import annotations
 
 import json
+import time
+import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 
-from relance_dev.embedded import EmbeddedAws, LambdaContext, embedded_aws, fake_aws_environment
+from relance_dev.embedded import EmbeddedAws, LambdaContext, fake_aws_environment
+from relance_dev.embedded.shared import SHARED, SharedEmbeddedAws
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EVENTS_DIR = REPO_ROOT / "events"
@@ -22,11 +31,28 @@ def aws_credentials() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session")
+def shared_embedded() -> Iterator[SharedEmbeddedAws]:
+    yield SHARED
+    SHARED.close()
+
+
 @pytest.fixture
-def embedded() -> Iterator[EmbeddedAws]:
-    """template.yaml deployed into a fresh moto (executing Step Functions, handlers run in-process)."""
-    with embedded_aws() as aws:
-        yield aws
+def embedded(shared_embedded: SharedEmbeddedAws) -> EmbeddedAws:
+    """template.yaml deployed into moto (executing Step Functions, handlers run in-process), empty."""
+    return shared_embedded.get()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def retries_without_waiting() -> Iterator[None]:
+    """botocore retries throttled calls as configured (runtime's adaptive mode), without sleeping."""
+    from botocore import endpoint
+    from botocore.retries import bucket
+
+    awake = types.SimpleNamespace(**{**vars(time), "sleep": lambda seconds: None})
+    with mock.patch.object(endpoint, "time", awake), \
+            mock.patch.object(bucket.TokenBucket, "_sleep_amount", lambda self, amount: 0):
+        yield
 
 
 @pytest.fixture

@@ -554,5 +554,8 @@ def cfn_stack(
     """Fake credentials, ``mock_aws`` with :data:`MOTO_CONFIG`, the stack deployed; torn down on exit."""
     from moto import mock_aws
 
+    from relance_dev.embedded.shared import SHARED
+
+    SHARED.close()              # moto's backends are process-wide: one deployment at a time
     with fake_aws_environment(), mock_aws(config=cast(Any, MOTO_CONFIG)):
         yield deploy_stack(template_path, parameters, region=region, stack_name=stack_name)

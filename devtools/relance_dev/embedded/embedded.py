@@ -972,7 +972,9 @@ def embedded_aws(
     from moto import mock_aws
 
     from relance_dev import faults
+    from relance_dev.embedded.shared import SHARED
 
+    SHARED.close()              # moto's backends are process-wide: one deployment at a time
     with fake_aws_environment(), mock_aws(config=cast(Any, MOTO_CONFIG)), faults.installed():
         aws = EmbeddedAws.deploy(template_path, parameters, region)
         if in_process:
