@@ -31,8 +31,9 @@ def aws_credentials() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def shared_embedded() -> Iterator[SharedEmbeddedAws]:
+    """The shared deployment (made at its first use), torn down at the end of the session."""
     yield SHARED
     SHARED.close()
 

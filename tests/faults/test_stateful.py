@@ -28,7 +28,7 @@ from relance.errors import RelanceError
 from relance.ledger import customer_context, engine_state
 from relance.policy import evaluate
 from relance_dev import faults
-from relance_dev.embedded import embedded_aws
+from relance_dev.embedded.shared import SHARED
 from relance_dev.simulate.driver import SeasonDriver
 
 START = dt.date(2026, 4, 8)
@@ -44,14 +44,14 @@ INVOICES = {"A1": ("C1", "2026-04-16", "1800.00"), "A2": ("C1", "2026-04-16", "6
 
 
 class Season(RuleBasedStateMachine):
-    """One season on a fresh embedded AWS; rules are what can happen between and during daily runs."""
+    """One season on an emptied embedded AWS (the tests' shared deployment); rules are what can happen
+    between and during daily runs."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._stack = contextlib.ExitStack()
         faults.disarm_all()
         runtime.reset_clients()
-        self.aws = self._stack.enter_context(embedded_aws())
+        self.aws = SHARED.get()
         self.driver = SeasonDriver(self.aws)
         self.today = START
         self.sends: Counter[tuple[str, str, str]] = Counter()
@@ -63,7 +63,6 @@ class Season(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         faults.disarm_all()
-        self._stack.close()
         runtime.reset_clients()
 
     @initialize()

@@ -41,8 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name is None or not name.startswith(exc.name):
-                raise  # the dev package is there but broken: say so
+            if exc.name != name.partition(".")[0]:
+                raise  # the dev package is there but broken (or lacks a dependency): say so
             continue
         module.register(subparsers)
     return parser
