@@ -4,64 +4,58 @@ from __future__ import annotations
 
 import json
 
-from relance_dev.embedded.shared import SharedEmbeddedAws
+from relance_dev.embedded.shared import SHARED
 
 
 def test_what_a_test_wrote_is_gone_for_the_next_one_and_the_resources_stay() -> None:
     # Given a shared deployment a test wrote into everywhere
-    shared = SharedEmbeddedAws()
-    try:
-        aws = shared.get()
-        table, bucket = aws.resources["Table"], aws.resources["LettersBucket"]
-        ddb, s3, sqs = aws.client("dynamodb"), aws.client("s3"), aws.client("sqs")
-        ddb.put_item(TableName=table, Item={"pk": {"S": "CUST#C1"}, "sk": {"S": "PROFILE"}})
-        s3.put_object(Bucket=bucket, Key="letters/a.pdf", Body=b"%PDF")
-        s3.put_object(Bucket=bucket, Key="letters/a.pdf", Body=b"%PDF v2")           # a second version
-        sqs.send_message(QueueUrl=aws.resources["WorkQueue"], MessageBody="{}")
-        aws.client("sns").publish(TopicArn=aws.resources["TaskTopic"], Message="call C1")
-        aws.client("sns").publish(PhoneNumber="+33612345678", Message="hello")
-        aws.client("sesv2").send_email(
-            FromEmailAddress=aws.parameters["SenderEmail"], Destination={"ToAddresses": ["a@b.example"]},
-            Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}}})
-        sfn = aws.client("stepfunctions")
-        machine = aws.resources["EscalationStateMachine"]
-        sfn.start_execution(stateMachineArn=machine, name="case-1", input=json.dumps({"case_id": "case-1"}))
-        assert sfn.list_executions(stateMachineArn=machine)["executions"]
-        aws.extra_env = {"X": "1"}
+    aws = SHARED.get()
+    deployments = SHARED.deployments
+    table, bucket = aws.resources["Table"], aws.resources["LettersBucket"]
+    ddb, s3, sqs = aws.client("dynamodb"), aws.client("s3"), aws.client("sqs")
+    ddb.put_item(TableName=table, Item={"pk": {"S": "CUST#C1"}, "sk": {"S": "PROFILE"}})
+    s3.put_object(Bucket=bucket, Key="letters/a.pdf", Body=b"%PDF")
+    s3.put_object(Bucket=bucket, Key="letters/a.pdf", Body=b"%PDF v2")           # a second version
+    sqs.send_message(QueueUrl=aws.resources["WorkQueue"], MessageBody="{}")
+    aws.client("sns").publish(TopicArn=aws.resources["TaskTopic"], Message="call C1")
+    aws.client("sns").publish(PhoneNumber="+33612345678", Message="hello")
+    aws.client("sesv2").send_email(
+        FromEmailAddress=aws.parameters["SenderEmail"], Destination={"ToAddresses": ["a@b.example"]},
+        Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "t"}}}})
+    sfn = aws.client("stepfunctions")
+    machine = aws.resources["EscalationStateMachine"]
+    sfn.start_execution(stateMachineArn=machine, name="case-1", input=json.dumps({"case_id": "case-1"}))
+    assert sfn.list_executions(stateMachineArn=machine)["executions"]
+    aws.extra_env = {"X": "1"}
 
-        # When the next test asks for it
-        again = shared.get()
+    # When the next test asks for it
+    again = SHARED.get()
 
-        # Then it is the same deployment, emptied
-        assert again is aws and shared.deployments == 1
-        assert ddb.scan(TableName=table)["Items"] == []
-        assert s3.list_object_versions(Bucket=bucket).get("Versions", []) == []
-        assert "Messages" not in sqs.receive_message(QueueUrl=aws.resources["WorkQueue"], WaitTimeSeconds=0)
-        assert sfn.list_executions(stateMachineArn=machine)["executions"] == []
-        from moto.ses.models import ses_backends
-        from moto.sns.models import sns_backends
-        assert ses_backends[aws.account_id][aws.region].sent_messages == []
-        sns = sns_backends[aws.account_id][aws.region]
-        assert sns.topics[aws.resources["TaskTopic"]].sent_notifications == [] and not sns.sms_messages
-        assert again.extra_env == {}
-        assert ddb.describe_table(TableName=table)["Table"]["GlobalSecondaryIndexes"]      # resources kept
-    finally:
-        shared.close()
+    # Then it is the same deployment, emptied
+    assert again is aws and SHARED.deployments == deployments
+    assert ddb.scan(TableName=table)["Items"] == []
+    assert s3.list_object_versions(Bucket=bucket).get("Versions", []) == []
+    assert "Messages" not in sqs.receive_message(QueueUrl=aws.resources["WorkQueue"], WaitTimeSeconds=0)
+    assert sfn.list_executions(stateMachineArn=machine)["executions"] == []
+    from moto.ses.models import ses_backends
+    from moto.sns.models import sns_backends
+    assert ses_backends[aws.account_id][aws.region].sent_messages == []
+    sns = sns_backends[aws.account_id][aws.region]
+    assert sns.topics[aws.resources["TaskTopic"]].sent_notifications == [] and not sns.sms_messages
+    assert again.extra_env == {}
+    assert ddb.describe_table(TableName=table)["Table"]["GlobalSecondaryIndexes"]      # resources kept
 
 
 def test_a_test_that_changes_the_infrastructure_gets_a_fresh_deployment_next() -> None:
     # Given a shared deployment whose queue a test reconfigured
-    shared = SharedEmbeddedAws()
-    try:
-        aws = shared.get()
-        aws.client("sqs").set_queue_attributes(QueueUrl=aws.resources["WorkQueue"],
-                                               Attributes={"VisibilityTimeout": "5"})
-        # When the next test asks for it
-        fresh = shared.get()
-        # Then the deployment was thrown away and made again, with the template's configuration
-        assert fresh is not aws and shared.deployments == 2
-        attributes = fresh.client("sqs").get_queue_attributes(
-            QueueUrl=fresh.resources["WorkQueue"], AttributeNames=["VisibilityTimeout"])["Attributes"]
-        assert attributes["VisibilityTimeout"] != "5"
-    finally:
-        shared.close()
+    aws = SHARED.get()
+    deployments = SHARED.deployments
+    aws.client("sqs").set_queue_attributes(QueueUrl=aws.resources["WorkQueue"],
+                                           Attributes={"VisibilityTimeout": "5"})
+    # When the next test asks for it
+    fresh = SHARED.get()
+    # Then the deployment was thrown away and made again, with the template's configuration
+    assert fresh is not aws and SHARED.deployments == deployments + 1
+    attributes = fresh.client("sqs").get_queue_attributes(
+        QueueUrl=fresh.resources["WorkQueue"], AttributeNames=["VisibilityTimeout"])["Attributes"]
+    assert attributes["VisibilityTimeout"] != "5"
