@@ -27,9 +27,9 @@ test: venv  ## run every test (unit, integration on moto, scenario seasons)
 test-slow: venv  ## the long randomized and load runs
 	$(BIN)/pytest -m slow
 
-lint: venv  ## ruff, mypy on the core, every shipped policy validated
+lint: venv  ## ruff, mypy on the core and the dev package, every shipped policy validated
 	$(BIN)/ruff check .
-	$(BIN)/mypy layers/relance/relance
+	$(BIN)/mypy layers/relance/relance devtools/relance_dev
 	$(BIN)/relance policy validate policies/*.yaml
 	$(BIN)/python -m relance_dev.embedded.translate --lint template.yaml
 
