@@ -162,6 +162,8 @@ class EmbeddedAws:
         self._modules: dict[str, ModuleType] = {}
         self._lock = threading.RLock()
         self._clients: dict[str, Any] = {}
+        self.iam: Any = None
+        """The IAM enforcer (``relance.local.iam``) while :func:`embedded_aws` enforces the roles."""
         self.resolver = Resolver(
             pseudo={
                 "AWS::Region": region,
@@ -361,7 +363,8 @@ class EmbeddedAws:
         with self._lock:
             handler = self.handler(logical_id)
             context = context or self.make_context(logical_id)
-            with patched_environ(self.local_env(logical_id)):
+            acting = self.iam.acting_as(logical_id) if self.iam else contextlib.nullcontext()
+            with patched_environ(self.local_env(logical_id)), acting:
                 return handler(event, context)
 
     @contextlib.contextmanager
@@ -966,10 +969,13 @@ def embedded_aws(
     """
     from moto import mock_aws
 
+    from relance.local.iam import enforce
+
     with fake_aws_environment(), mock_aws(config=cast(Any, MOTO_CONFIG)):
         aws = EmbeddedAws.deploy(template_path, parameters, region)
-        if in_process:
-            with aws.in_process_lambdas():
+        with enforce(aws):  # each handler's calls are checked against its own role (RELANCE_IAM=off: not)
+            if in_process:
+                with aws.in_process_lambdas():
+                    yield aws
+            else:
                 yield aws
-        else:
-            yield aws
