@@ -258,10 +258,16 @@ def roles_of(aws: EmbeddedAws) -> dict[str, Role]:
 
 # ---------------------------------------------------------------------- what a call needs
 def requests_for(prefix: str, operation: str, params: Mapping[str, Any], region: str,
-                 account: str) -> list[Request]:
-    """The authorizations AWS checks for one API call (action, resource ARN, condition keys)."""
+                 account: str, queue_arns: Mapping[str, str] | None = None) -> list[Request]:
+    """The authorizations AWS checks for one API call (action, resource ARN, condition keys).
+
+    ``queue_arns`` maps the deployed queues' URLs to their ARNs (a URL alone does not say the Region
+    the embedded AWS gave the queue's ARN).
+    """
     base = {"aws:RequestedRegion": region, "aws:SecureTransport": "true"}
     builder = _BUILDERS.get(prefix)
+    if prefix == "sqs" and queue_arns and params.get("QueueUrl") in queue_arns:
+        params = {**params, "QueueArn": queue_arns[params["QueueUrl"]]}
     found = builder(operation, params, region, account) if builder else None
     if not found:
         found = [(f"{prefix}:{operation}", "*", {})]
@@ -350,6 +356,8 @@ def _sns(operation: str, params: Mapping[str, Any], region: str, account: str) -
 def _sqs(operation: str, params: Mapping[str, Any], region: str, account: str) -> Needs:
     action = "sqs:" + operation.removesuffix("Batch")
     url = params.get("QueueUrl")
+    if params.get("QueueArn"):
+        return [(action, str(params["QueueArn"]), {})]
     if url:
         parts = urlparse(str(url)).path.strip("/").split("/")
         if len(parts) >= 2:
@@ -434,6 +442,9 @@ class Enforcer:
     def __init__(self, aws: EmbeddedAws) -> None:
         self.aws = aws
         self.roles = roles_of(aws)
+        self.queue_arns = {physical: aws.attr(logical, "Arn") for logical, physical in aws.resources.items()
+                           if physical.startswith("https://")
+                           and _has_attr(aws, logical, "QueueUrl")}
         self.denied: list[Decision] = []
         """Every call refused so far (a season's report and the tests read it)."""
         self._local = threading.local()
@@ -460,7 +471,8 @@ class Enforcer:
         role = self.roles.get(function)
         if role is None:
             return None
-        for request in requests_for(prefix, operation, params, self.aws.region, self.aws.account_id):
+        for request in requests_for(prefix, operation, params, self.aws.region, self.aws.account_id,
+                                    self.queue_arns):
             if request.resource == "?task-token":
                 allowed = any(s.effect == "Allow" and s.applies(Request(request.action, r, request.context))
                               for s in role.statements for r in (s.resources or ["*"]))
@@ -473,6 +485,14 @@ class Enforcer:
                 self.denied.append(Decision(function, request.action, request.resource.split("|")[0], False))
                 return denial(prefix, role.principal, request)
         return None
+
+
+def _has_attr(aws: EmbeddedAws, logical: str, attribute: str) -> bool:
+    try:
+        aws.attr(logical, attribute)
+    except Exception:  # noqa: BLE001 - Unresolved: not that kind of resource
+        return False
+    return True
 
 
 _active: Enforcer | None = None
