@@ -488,9 +488,11 @@ class Enforcer:
 
 
 def _has_attr(aws: EmbeddedAws, logical: str, attribute: str) -> bool:
+    from relance.local.cfn import Unresolved
+
     try:
         aws.attr(logical, attribute)
-    except Exception:  # noqa: BLE001 - Unresolved: not that kind of resource
+    except Unresolved:  # not that kind of resource
         return False
     return True
 
