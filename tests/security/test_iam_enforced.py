@@ -213,3 +213,49 @@ def test_without_s3_put_no_letter_each_failure_reported_emails_still_sent(
     assert all("AccessDenied (s3:PutObject)" in line["reason"] for line in flagged.values())
     assert sent["task"] == 2, sent
     assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"].count("send failed") == 2
+
+
+def test_a_factur_x_invoice_is_imported_then_reminded_with_its_pdf(embedded: EmbeddedAws) -> None:
+    """ImportFunction keeps the PDF under invoices/; Dispatch reads it back to attach it (s3:GetObject)."""
+    import sys
+    from email import message_from_string
+
+    from moto.ses.models import ses_backends
+
+    from relance.simulate.driver import SeasonDriver
+
+    sys.path.insert(0, str(REPO / "tests" / "unit"))
+    from test_facturx import facturx_pdf
+
+    runtime.reset_clients()
+    bucket, key, pdf = embedded.resources["LettersBucket"], "imports/F-2026-001.pdf", facturx_pdf()
+    embedded.client("s3").put_object(Bucket=bucket, Key=key, Body=pdf)
+    event = json.loads((EVENTS / "s3-import.json").read_text(encoding="utf-8"))
+    event["detail"]["bucket"]["name"], event["detail"]["object"]["key"] = bucket, key
+    embedded.invoke("ImportFunction", event)
+    driver = SeasonDriver(embedded)
+    record = driver.ledger().invoice("F-2026-001")
+    assert record.attachment_key == "invoices/F-2026-001.pdf"
+    ses = ses_backends[embedded.account_id][embedded.region]
+    for offset in range(8):        # the first step due from the due date on (weekends skipped)
+        driver.run_day(record.due + dt.timedelta(days=offset))
+        if ses.sent_messages:
+            break
+    assert not embedded.iam.denied, embedded.iam.denied
+    attached = [part.get_payload(decode=True) for message in ses.sent_messages
+                if type(message).__name__ == "RawMessage"
+                for part in message_from_string(message.raw_data).walk()
+                if part.get_content_type() == "application/pdf"]
+    assert pdf in attached
+
+
+def test_api_routes_and_the_weekly_digest_run_within_their_roles(embedded: EmbeddedAws) -> None:
+    runtime.reset_clients()
+    statuses = []
+    for name in ("create-customer", "create-invoice", "get-invoice", "payment", "dispute", "lifecycle"):
+        event = json.loads((EVENTS / f"api-{name}.json").read_text(encoding="utf-8"))
+        statuses.append((name, embedded.invoke("ApiFunction", event)["statusCode"]))
+    assert all(code < 300 for _, code in statuses), statuses
+    event = json.loads((EVENTS / "scheduled-daily.json").read_text(encoding="utf-8"))
+    embedded.invoke("WeeklyDigestFunction", event)
+    assert not embedded.iam.denied, embedded.iam.denied
