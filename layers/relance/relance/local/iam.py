@@ -529,7 +529,7 @@ def install_hooks() -> None:
 
     if boto3.DEFAULT_SESSION is None:
         boto3.setup_default_session()
-    events = boto3.DEFAULT_SESSION.events  # type: ignore[union-attr]
+    events = boto3.DEFAULT_SESSION.events
     events.register("before-parameter-build", _before_parameter_build, unique_id=_HOOK_ID + "-params")
     events.register("before-call", _before_call, unique_id=_HOOK_ID + "-call")
 
