@@ -51,6 +51,9 @@ def _count(report: DispatchReport) -> None:
     for q in report.quarantined:
         logger.warning("quarantined", extra={"record_kind": q["kind"], "record_id": q["id"],
                                              "reason": q["reason"]})
+    for failure in report.failures:
+        logger.error("send failed", extra={"step": failure["step"], "invoice": failure["invoice"],
+                                           "reasons": failure["reasons"]})
     observability.add_count(metrics, "QuarantinedRecords", len(report.quarantined))
     observability.add_count(metrics, "FlaggedClaims", len(report.flagged))
     observability.add_count(metrics, "SendFailures", len(report.failures))

@@ -206,6 +206,9 @@ Resources:
         Variables:
           CASES_TABLE: !Ref Cases
           SIGNING_SECRET_ARN: !If [WithSecret, !Ref Signing, !Ref AWS::NoValue]
+      Policies:              # IAM is enforced on the embedded AWS: the handler writes the case
+        - DynamoDBWritePolicy:
+            TableName: !Ref Cases
   Signing:
     Type: AWS::SecretsManager::Secret
     Condition: WithSecret

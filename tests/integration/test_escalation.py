@@ -37,6 +37,7 @@ from relance.escalation import partners
 from relance.escalation.outcome import OutcomeNotExpected, report_outcome
 from relance.escalation.sweep import sweep
 from relance_dev.embedded import EmbeddedAws
+from relance_dev.simulate.driver import scheduler_event
 
 ETUDE = "depot-dossiers@etude-exemple.example.com"
 AGENCY = "nouveaux-dossiers@recouvrement-exemple.example.com"
@@ -212,8 +213,9 @@ def test_reminder_once_at_half_delay_then_expiry_ends_not_approved(aws: Embedded
     reminders = [m for m in mails(aws, APPROVER) if m["X-Relance-Step"] == "approval_reminder"]
     assert len(reminders) == 1 and link in text_of(reminders[0])
     assert follow(aws, "GET", link, day=RUN + dt.timedelta(days=7))["statusCode"] == 200
-    # through the EscalationFunction, as the daily run would reach it
-    assert aws.invoke("EscalationFunction", {"action": "sweep", "run_date": "2026-06-13"})["expired"] == 1
+    # through the daily run, which sweeps every morning (with IAM enforced: its role may SendTaskFailure)
+    swept = aws.invoke("DailyRunFunction", scheduler_event(dt.date(2026, 6, 13)))["approvals"]
+    assert swept["expired"] == 1
     assert finished(aws, case_id)["status"] == "SUCCEEDED"
     assert "MarkDeclined" in states_entered(aws, case_id)
     assert _statuses(aws, "A1") == ["escalation_declined"]

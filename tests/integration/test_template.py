@@ -129,8 +129,11 @@ def test_no_wildcard_actions_and_only_sms_on_any_resource(template: dict[str, An
         for statement in _statements(resource):
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             assert all("*" not in action for action in actions), (logical, statement)
-            if statement["Resource"] == "*":
+            if statement.get("Resource") == "*":
                 assert actions == ["sns:Publish"] and statement.get("Condition"), (logical, statement)
+            if "NotResource" in statement:   # SMS: everything but SNS ARNs, i.e. phone numbers only
+                assert actions == ["sns:Publish"] and statement.get("Condition"), (logical, statement)
+                assert statement["NotResource"] == {"Fn::Sub": "arn:${AWS::Partition}:sns:*:*:*"}
 
 
 def test_daily_run_queries_the_due_index_and_never_scans(template: dict[str, Any]) -> None:

@@ -164,6 +164,8 @@ class EmbeddedAws:
         self._modules: dict[str, ModuleType] = {}
         self._lock = threading.RLock()
         self._clients: dict[str, Any] = {}
+        self.iam: Any = None
+        """The IAM enforcer (``relance_dev.embedded.iam``) while :func:`embedded_aws` enforces the roles."""
         self.resolver = Resolver(
             pseudo={
                 "AWS::Region": region,
@@ -364,7 +366,8 @@ class EmbeddedAws:
         with self._lock:
             handler = self.handler(logical_id)
             context = context or self.make_context(logical_id)
-            with patched_environ(self.local_env(logical_id)):
+            acting = self.iam.acting_as(logical_id) if self.iam else contextlib.nullcontext()
+            with patched_environ(self.local_env(logical_id)), acting:
                 return handler(event, context)
 
     @contextlib.contextmanager
@@ -972,13 +975,15 @@ def embedded_aws(
     from moto import mock_aws
 
     from relance_dev import faults
+    from relance_dev.embedded.iam import enforce
     from relance_dev.embedded.shared import SHARED
 
     SHARED.close()              # moto's backends are process-wide: one deployment at a time
     with fake_aws_environment(), mock_aws(config=cast(Any, MOTO_CONFIG)), faults.installed():
         aws = EmbeddedAws.deploy(template_path, parameters, region)
-        if in_process:
-            with aws.in_process_lambdas():
+        with enforce(aws):  # each handler's calls are checked against its own role (RELANCE_IAM=off: not)
+            if in_process:
+                with aws.in_process_lambdas():
+                    yield aws
+            else:
                 yield aws
-        else:
-            yield aws

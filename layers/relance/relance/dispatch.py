@@ -15,6 +15,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -167,12 +168,20 @@ class Dispatcher:
         channels = self._channels_for(step.channels, message)
         receipts: list[Receipt] = []
         refusals: list[str] = []
+        denied: list[str] = []
         try:
             for channel in channels:
                 try:
                     receipts.append(channel.send(message))
                 except ChannelRefused as exc:
                     refusals.append(f"{channel.name}: {exc}")
+                except ClientError as exc:
+                    if (why := _permission_denied(exc)) is None:
+                        raise
+                    # AWS refused the call (IAM): nothing went out on this channel and no retry changes
+                    # that; the other channels still go, and a person is told (below).
+                    refusals.append(f"{channel.name}: {why}")
+                    denied.append(f"{channel.name}: {why}")
         except Exception:
             # Unknown outcome for the channel that raised (throttling, network): keep the claims of the
             # sends that went out; release only when nothing was sent, so the SQS retry can send.
@@ -188,6 +197,8 @@ class Dispatcher:
             return
         for record, _ in claimed:
             self._record_sent(customer, policy, record, step.id, run_date, receipts, message, refusals)
+        if denied:
+            self._report_denied(customer, [r for r, _ in claimed], step.id, run_date, denied, report)
         report.sent.append({"step": step.id, "invoices": [r.invoice_id for r, _ in claimed],
                             "channels": [r.channel for r in receipts]})
 
@@ -269,6 +280,18 @@ class Dispatcher:
         self._notify_team(customer, "flagged_claim", [r for r, _ in abandoned], run_date,
                           {"flag_reason": reason, "flag_step": step_id, "flagged_step": step_id, "reason": reason})
 
+    def _report_denied(self, customer: Customer, records: Sequence[InvoiceRecord], step_id: str,
+                       run_date: dt.date, denied: Sequence[str], report: DispatchReport) -> None:
+        """Channels AWS refused while the step's other channels went out: flag it for a person, once."""
+        reason = (f"step {step_id} went out without {'; '.join(denied)}: nothing was sent on "
+                  f"{'that channel' if len(denied) == 1 else 'those channels'}, send it by hand")
+        for record in records:
+            self.store.add_event(record.invoice_id, run_date, "flagged", {"step": step_id, "reason": reason})
+            report.flagged.append({"invoice": record.invoice_id, "step": step_id, "reason": reason})
+            report.failures.append({"invoice": record.invoice_id, "step": step_id, "reasons": list(denied)})
+        self._notify_team(customer, "flagged_claim", records, run_date,
+                          {"flag_reason": reason, "flag_step": step_id, "flagged_step": step_id, "reason": reason})
+
     def _send_failed(self, customer: Customer, policy: Policy, record: InvoiceRecord, step_id: str,
                      run_date: dt.date, refusals: Sequence[str], report: DispatchReport) -> None:
         failures = record.send_failures + 1
@@ -346,6 +369,20 @@ class Dispatcher:
             step=template, customer_id=customer.id, customer_name=customer.name,
             invoice_ids=tuple(r.invoice_id for r in records), run_date=run_date,
             subject=rendered.subject, task=rendered.task))
+
+
+_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "AuthorizationError",
+                           "AuthorizationErrorException", "UnauthorizedOperation"})
+
+
+def _permission_denied(exc: ClientError) -> str | None:
+    """``"AccessDenied (s3:PutObject)"`` when AWS refused the call for want of a permission, else ``None``."""
+    error = exc.response.get("Error") or {}
+    code = str(error.get("Code", ""))
+    if code not in _DENIED_CODES:
+        return None
+    action = re.search(r"perform:? `?([\w-]+:\w+)", str(error.get("Message", "")))
+    return f"refused by AWS, {code}" + (f" ({action.group(1)})" if action else "")
 
 
 def case_id_for(customer_id: str, step_id: str, invoice_ids: Sequence[str]) -> str:
