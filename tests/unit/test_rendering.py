@@ -162,9 +162,48 @@ def test_no_qr_code_when_nothing_is_owed() -> None:
 
 
 # --- PDF ----------------------------------------------------------------------------------------------
-def test_pdf_text_maps_what_cp1252_lacks() -> None:
+def test_pdf_text_keeps_what_the_font_has_and_maps_the_rest() -> None:
     assert pdf_text(f"1{NNB}800,00{NB}€ l’œuvre « ok »") == f"1{NB}800,00{NB}€ l’œuvre « ok »"
+    assert pdf_text("Łukasz ≤ … Ω Ж") == "Łukasz ≤ … Ω Ж"
     assert pdf_text("名") == "?"
+
+
+UNICODE_NAMES = {
+    "pl": "Łukasz Wiśniewski, ul. Długa 5",
+    "cs": "Příliš žluťoučký kůň, Řehoř Čápek",
+    "tr": "Şükrü Güneş, İstanbul Ağaçlı Çarşı",
+    "vi": "Nguyễn Thị Hương, Đường Lê Lợi",
+    "signs": "« ≤ 5 000 € … » – ‰",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(UNICODE_NAMES))
+def test_letter_renders_every_script_a_french_business_meets(lang: str) -> None:
+    """The letter and the case file embed a Unicode font: the names come back from the PDF unchanged."""
+    name = UNICODE_NAMES[lang]
+    ctx = make_ctx("formal_notice", name=name, customer_address=f"{name}, 00-950 Warszawa")
+    text = " ".join(plain(page.extract_text()) for page in
+                    pypdf.PdfReader(io.BytesIO(render_pdf("formal_notice", ctx))).pages)
+    assert plain(name) in " ".join(text.split()), text[:400]
+
+
+def test_case_file_pdf_keeps_unicode_and_the_less_or_equal_sign() -> None:
+    from relance.escalation.casefile_pdf import draw_case_pdf
+
+    case = {
+        "case_id": "CASE-1", "built_on": "2026-11-02", "run_date": "2026-11-02",
+        "creditor": {"name": "Menuiserie Exemple SAS", "siren": "123456782", "address": "12 rue X, 69003 Lyon",
+                     "email": "a@b.fr"},
+        "debtor": {"id": "C1", "name": UNICODE_NAMES["pl"], "kind": "b2b", "siren": "552100554",
+                   "address": "ul. Długa 5, 00-950 Warszawa", "email": None, "phone": None, "language": "fr"},
+        "invoices": [], "totals": {"balance": "10.00", "penalties": "0.00", "indemnity": "0.00",
+                                   "claimed": "10.00"},
+        "history": [], "disputes": [], "promises": [], "limitation_date": None, "warnings": [],
+        "route": {"partner_name": "Étude Exemple", "reason": "solde du dossier ≤ 5 000 €"},
+    }
+    reader = pypdf.PdfReader(io.BytesIO(draw_case_pdf(case)))
+    text = " ".join(plain(" ".join(page.extract_text() for page in reader.pages)).split())
+    assert "Łukasz Wiśniewski" in text and "ul. Długa 5" in text and "≤ 5 000 €" in text
 
 
 def test_render_pdf_is_small_and_readable() -> None:
