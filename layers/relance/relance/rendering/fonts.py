@@ -226,8 +226,11 @@ class UnicodePDF(FPDF):
     """An FPDF whose ``dejavu`` family is the shipped DejaVu Sans, installed on first use, subsets cached."""
 
     def set_font(self, family: str | None = None, style: Any = "", size: float = 0) -> None:
-        if family is not None and family.lower() == FAMILY:
+        if family == FAMILY and not (isinstance(style, str) and FAMILY + style in self.fonts):
             install(self, TextEmphasis.coerce(style).style.replace("U", ""))
+        if (family == self.font_family and style == self.font_style and size == self.font_size_pt
+                and self.current_font is not None):
+            return  # fpdf2's own test for this costs more than the rest of the call
         super().set_font(family, style, size)
 
     def output(self, *args: Any, **kwargs: Any) -> Any:
