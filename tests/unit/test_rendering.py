@@ -154,6 +154,38 @@ def test_epc_amount_trims_zero_cents_and_limits_lengths() -> None:
     assert epc_payload(fields).split("\n")[7] == "EUR900"
 
 
+def _decoded_qr(pdf: bytes) -> str:
+    """Decode the QR code drawn in a PDF letter with a real decoder (ZXing), from the page's image."""
+    zxingcpp = pytest.importorskip("zxingcpp")
+    page = pypdf.PdfReader(io.BytesIO(pdf)).pages[0]
+    images = list(page.images)
+    assert len(images) == 1, "one image on the page: the EPC QR code"
+    image = images[0].image.convert("L")
+    found = zxingcpp.read_barcodes(image.resize((image.width * 3, image.height * 3)))
+    assert found, "no QR code could be read"
+    return found[0].text
+
+
+@pytest.mark.parametrize(("step", "kind"), [("formal_notice", "b2b"), ("formal_notice", "public"),
+                                            ("final_notice", "b2b"), ("formal_notice", "b2c"), ("firm", "b2b")])
+def test_qr_code_asks_what_the_letter_and_the_email_ask(step: str, kind: str) -> None:
+    """The amount and reference the QR code carries are the ones the email and the letter ask to pay."""
+    ctx = make_ctx(step, kind, "fr", 3)
+    rendered = render(step, ["email"], ctx)
+    assert rendered.pdf is not None and rendered.text is not None
+    payload = _decoded_qr(rendered.pdf).split("\n")
+    asked = ctx.total_claimed if step in ("formal_notice", "final_notice") else ctx.total_balance
+    assert payload[0] == "BCD" and payload[7] == f"EUR{asked:.2f}".rstrip("0").rstrip(".")
+    assert payload[10] == ctx.reference
+    amount_text = plain(formatting.eur(asked))
+    assert f"Montant : {amount_text}" in plain(rendered.text)
+    letter = " ".join(plain(" ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(rendered.pdf)).pages))
+                      .split())
+    assert amount_text in letter and ctx.reference in letter
+    if step == "formal_notice" and kind != "b2c":
+        assert ctx.total_claimed != ctx.total_balance  # the case the review found: they used to differ
+
+
 def test_no_qr_code_when_nothing_is_owed() -> None:
     line = make_ctx("due").invoices[0]
     zero = line.__class__(number="F-0", issued=line.issued, due=line.due, amount=Decimal("10"),

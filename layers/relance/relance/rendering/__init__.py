@@ -76,6 +76,7 @@ def template_variables(ctx: MessageContext) -> dict[str, Any]:
         "total_penalties": ctx.total_penalties,
         "total_indemnity": ctx.total_indemnity,
         "total_claimed": ctx.total_claimed,
+        "amount_asked": ctx.amount_asked,
         "max_days_late": ctx.max_days_late,
         "numbers": ctx.numbers,
         "earliest_due": min(i.due for i in ctx.invoices),

@@ -20,6 +20,8 @@ Kind = Literal["b2b", "b2c", "public"]
 Lang = Literal["fr", "en"]
 
 _KINDS = ("b2b", "b2c", "public")
+CLAIMING_STEPS = ("formal_notice", "final_notice")
+"""Steps whose message claims penalties (or interest) and the indemnity on top of the principal."""
 _LANGS = ("fr", "en")
 
 
@@ -150,6 +152,13 @@ class MessageContext:
     def total_claimed(self) -> Decimal:
         """Balance + penalties (or interest) + indemnity: the amount a formal notice asks for."""
         return cents(self.total_balance + self.total_penalties + self.total_indemnity)
+
+    @property
+    def amount_asked(self) -> Decimal:
+        """What this message asks the customer to pay: the total claimed (principal, penalties or interest,
+        indemnity) in a formal or final notice, the principal balance before. The EPC QR code and every
+        "amount to pay" line of the letter and the email show this figure."""
+        return self.total_claimed if self.step in CLAIMING_STEPS else self.total_balance
 
     @property
     def max_days_late(self) -> int:

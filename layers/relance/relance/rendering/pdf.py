@@ -437,11 +437,17 @@ class LetterWriter:
         pdf.ln(3)
 
     def _payment(self, element: ET.Element) -> None:
+        """The framed payment block; its lines wrap (a long reference is never cut), the QR code on the right."""
         pdf = self.pdf
-        lines = element.findall("line")
         show_qr = self.qr is not None and element.get("qr", "1") != "0"
         text_w = CONTENT_W - (QR_SIZE + 8 if show_qr else 4)
-        height = max(len(lines) * LINE + 4, QR_SIZE + 4 if show_qr else 0)
+        laid: list[tuple[_Line, float]] = []
+        for line in element.findall("line"):
+            style, size = ("B" if line.get("b") == "1" else ""), 9.5
+            text = pdf_text(_clean("".join(line.itertext())).strip())
+            laid.extend((piece, size) for piece in _wrap([(style, text)], size, text_w - 2 * pdf.c_margin, pdf.k,
+                                                          plain_spaces=True))
+        height = max(len(laid) * LINE + 4, QR_SIZE + 4 if show_qr else 0)
         if pdf.will_page_break(height):
             pdf.add_page()
         top = pdf.get_y()
@@ -449,12 +455,8 @@ class LetterWriter:
         pdf.set_line_width(0.3)
         pdf.rect(MARGIN, top, CONTENT_W, height)
         y = top + 2
-        for line in lines:
-            style, size = ("B" if line.get("b") == "1" else ""), 9.5
-            pdf.set_font(FONT, style, size)
-            text = self._fit(pdf_text(_clean("".join(line.itertext())).strip()), text_w, style, size)
-            for laid in _single(style, text):
-                _put(pdf, laid, MARGIN + 3, y, text_w, LINE, size)
+        for piece, size in laid:
+            _put(pdf, piece, MARGIN + 3, y, text_w, LINE, size)
             y += LINE
         if show_qr and self.qr is not None:
             # A greyscale image straight from the QR matrix: no PNG to encode and decode again.
