@@ -37,7 +37,10 @@ def _today(case: Mapping[str, Any]) -> dt.date:
 def _company(services: Services) -> dict[str, str]:
     s = services.settings
     return {"name": s.company_name, "siren": s.company_siren, "address": s.company_address,
-            "email": s.reply_to_email, "iban": s.company_iban, "bic": s.company_bic}
+            "email": s.reply_to_email, "iban": s.company_iban, "bic": s.company_bic,
+            **{key: value for key, value in (("legal_form", s.company_legal_form),
+                                             ("share_capital", s.company_share_capital),
+                                             ("rcs_city", s.company_rcs_city)) if value}}
 
 
 def _extra(case_item: Mapping[str, Any], **more: Any) -> dict[str, Any]:
