@@ -408,6 +408,7 @@ class LetterWriter:
         height = size * 0.62
         pdf.set_draw_color(160, 160, 160)
         pdf.set_line_width(0.2)
+        step = size * 0.42  # between the lines of a cell that wraps
         for row in rows:
             kind = row.get("kind", "")
             style = "B" if kind in ("head", "total") else ""
@@ -415,9 +416,7 @@ class LetterWriter:
             fill = kind == "head"
             if fill:
                 pdf.set_fill_color(232, 232, 232)
-            if pdf.will_page_break(height):
-                pdf.add_page()
-            x, y = MARGIN, pdf.get_y()
+            cells: list[tuple[float, str, list[_Line]]] = []
             column = 0
             for cell in row.findall("td"):
                 span = max(1, int(cell.get("span", "1")))
@@ -428,12 +427,21 @@ class LetterWriter:
                 align = _ALIGNS.get(cell.get("align", "L").upper())
                 if align is None:
                     raise RelanceError(f"unknown table cell alignment {cell.get('align')!r}", self.where)
-                text = self._fit(pdf_text(_clean("".join(cell.itertext())).strip()), width, style, size)
-                pdf.rect(x, y, width, height, style="DF" if fill else "D")
-                for line in _single(style, text):
-                    _put(pdf, line, x, y, width, height, size, align)
+                text = pdf_text(_clean("".join(cell.itertext())).strip())
+                # a cell wraps (a header, a long reference) rather than losing the end of its text
+                cells.append((width, align, _wrap([(style, text)], size, width - 2 * pdf.c_margin, pdf.k,
+                                                  plain_spaces=True)))
+            lines = max((len(laid) for _, _, laid in cells), default=1)
+            row_h = height + max(0, lines - 1) * step
+            if pdf.will_page_break(row_h):
+                pdf.add_page()
+            x, y = MARGIN, pdf.get_y()
+            for width, align, laid in cells:
+                pdf.rect(x, y, width, row_h, style="DF" if fill else "D")
+                for index, line in enumerate(laid):
+                    _put(pdf, line, x, y + index * step, width, height, size, align)
                 x += width
-            pdf.ln(height)
+            pdf.ln(row_h)
         pdf.ln(3)
 
     def _payment(self, element: ET.Element) -> None:
