@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
+import re
 from decimal import Decimal
+from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pypdf
 import pytest
@@ -229,7 +233,6 @@ def test_template_file_contract_is_complete() -> None:
 
 
 # --- mandatory mentions (issue 15) --------------------------------------------------------------------
-import dataclasses  # noqa: E402
 
 REGISTERED = dataclasses.replace(
     COMPANY, legal_form="SAS", share_capital="50 000 €", rcs_city="Lyon", signatory="Claire Martin",
@@ -286,3 +289,45 @@ def test_consumer_notice_never_calls_a_court_procedure_amicable() -> None:
     for body in (pdf_text(rendered.pdf or b""), plain(rendered.text or ""), plain(rendered.html or "")):
         assert "démarches amiables entraînent" not in body
         assert "recouvrement amiable" in body
+
+
+# --- emails on a phone (issue 15, point 11) ------------------------------------------------------------
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("kind", KINDS)
+def test_email_tables_have_two_columns_so_a_phone_shows_every_figure(lang: str, kind: str) -> None:
+    html = render("formal_notice", ["email"], make_ctx("formal_notice", kind, lang, 3)).html or ""
+    for row in re.findall(r"<tr\b.*?</tr>", html, flags=re.S):
+        cells = re.findall(r"<t[dh]\b([^>]*)>", row)
+        assert sum(int(re.search(r'colspan="(\d+)"', c).group(1)) if "colspan" in c else 1 for c in cells) <= 2
+
+
+def _scroll_width(html: str, tmp_path: Path, width: int = 390) -> int:
+    """The page width headless Chromium lays the email out at, in a ``width`` px wide window."""
+    import shutil
+    import subprocess
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if browser is None:
+        pytest.skip("no headless Chromium on this machine")
+    page = tmp_path / "email.html"
+    # Chromium's headless window is at least 500 px wide: the email goes in a ``width`` px iframe instead.
+    page.write_text(
+        f'<html><body style="margin:0"><iframe id="f" style="width:{width}px;height:900px;border:0" '
+        f'srcdoc="{escape(html, {chr(34): "&quot;"})}"></iframe><script>'
+        "document.getElementById('f').addEventListener('load',e=>{const d=e.target.contentDocument;"
+        "document.title='W'+Math.max(d.documentElement.scrollWidth,d.body.scrollWidth)})</script></body></html>",
+        encoding="utf-8")
+    out = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                          f"--window-size={width},900", "--virtual-time-budget=2000", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120, check=False).stdout
+    found = re.search(r"<title>W(\d+)</title>", out)
+    assert found, out[:300]
+    return int(found.group(1))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("step", "kind", "lang"), [("formal_notice", "b2b", "fr"), ("formal_notice", "public", "en"),
+                                                     ("final_notice", "b2c", "fr"), ("approval_request", "b2b", "fr")])
+def test_email_fits_a_390_px_phone_screen(step: str, kind: str, lang: str, tmp_path: Path) -> None:
+    html = render(step, ["email"], make_ctx(step, kind, lang, 3, company=REGISTERED)).html or ""
+    assert _scroll_width(html, tmp_path) <= 390
