@@ -161,7 +161,8 @@ def test_b2b_formal_notice_states_the_commercial_code(lang: str, count: int) -> 
         assert "L441-10" in body and "D441-5" in body
         assert ("40 €" if lang == "fr" else "€40") in body
         assert plain(formatting.eur(ctx.total_claimed, lang)) in body
-        assert plain(formatting.date_long(dt.date(2026, 5, 26), lang)) in body
+        assert ("huit jours à compter de la réception" if lang == "fr" else "eight days of receiving") in body
+        assert plain(formatting.date_long(dt.date(2026, 5, 26), lang)) not in body  # not a date before receipt
         assert plain(formatting.rate(Decimal("0.1215"), lang)) in body
     assert "mise en demeure" in rendered.subject.lower() or "Mise en demeure" in rendered.subject
 
