@@ -228,7 +228,9 @@ def test_reminder_once_at_half_delay_then_expiry_ends_not_approved(aws: Embedded
     with function_env(aws) as services:
         stopped = [e for e in services.ledger.history("A1") if e["kind"] == "stopped"]
         assert stopped[-1]["details"]["reason"] == "approval expired" and stopped[-1]["date"] == "2026-06-13"
-    assert any("approval expired" in m for m in topic_messages(aws) if m.startswith("Transmission refusée"))
+    declined_tasks = [m for m in topic_messages(aws) if m.startswith("Transmission refusée")]
+    assert any("le délai de validation a expiré sans réponse" in m for m in declined_tasks)
+    assert not any("approval expired" in m for m in declined_tasks)   # French only in a French task
     assert follow(aws, "GET", link, day=RUN + dt.timedelta(days=8))["statusCode"] == 410
 
 
