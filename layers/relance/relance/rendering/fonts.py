@@ -208,12 +208,29 @@ class _Producer(OutputProducer):
         return composite
 
 
+class _DocumentFont(TTFFont):
+    """A document's copy of the font; only :meth:`encode_text` differs (same slots, so the class can be
+    swapped on a copy of the prototype)."""
+
+    __slots__ = ()
+
+    def encode_text(self, text: str) -> str:
+        """fpdf2's encoding (each character replaced by its code in the document's subset), with the codes
+        kept per document: fpdf2 looks each character up through a memoized method, several times slower."""
+        codes: dict[int, str] = self.subset.__dict__.setdefault("_codes", {})
+        for code in set(map(ord, text)).difference(codes):
+            mapped = self.subset.pick(code)
+            codes[code] = chr(mapped) if mapped is not None else ""
+        return f"({self.escape_text(text.translate(codes))}) Tj"
+
+
 def install(pdf: FPDF, style: str) -> None:
     """Give ``pdf`` its own copy of the font of ``style`` (idempotent)."""
     key = FAMILY + style
     if key in pdf.fonts:
         return
     font = copy.copy(_prototype(style))
+    font.__class__ = _DocumentFont
     font.i = len(pdf.fonts) + 1
     font.ttfont = _Face(style)  # type: ignore[assignment]
     font.missing_glyphs = []
