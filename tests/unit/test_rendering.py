@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -292,3 +293,40 @@ def test_environment_is_cached_and_compiles_once() -> None:
     assert templates() is templates()
     env = templates().env
     assert env.get_template("fr/due.txt.j2") is env.get_template("fr/due.txt.j2")
+
+
+def test_case_file_is_french_on_a4_portrait_with_full_references() -> None:
+    from relance.escalation.casefile_pdf import draw_case_pdf
+
+    key = "letters/2026-05-18/C1/formal_notice-F-2026-101-F-2026-102-F-2026-103-F-2026-104.pdf"
+    case = {
+        "case_id": "CASE-2", "built_on": "2026-05-26", "run_date": "2026-05-26",
+        "creditor": {"name": "Menuiserie Exemple SAS", "siren": "123456782", "address": "12 rue X, 69003 Lyon",
+                     "email": "a@b.fr", "legal_form": "SAS", "share_capital": "50 000 €", "rcs_city": "Lyon"},
+        "debtor": {"id": "C1", "name": "Boulangerie Exemple SARL", "kind": "b2b", "siren": "552100554",
+                   "address": "4 rue des Lilas, 69003 Lyon", "email": None, "phone": None, "language": "fr"},
+        "invoices": [{"id": "F-2026-101", "issued": "2026-03-17", "due": "2026-04-16", "amount": "3293.26",
+                      "paid": "0.00", "balance": "3293.26", "days_late": 40, "penalties": "43.85",
+                      "indemnity": "40.00", "limitation_date": "2031-04-16"}],
+        "totals": {"balance": "3293.26", "penalties": "43.85", "indemnity": "40.00", "claimed": "3377.11"},
+        "history": [{"date": "2026-04-09", "invoice": "F-2026-101", "kind": "imported"},
+                    {"date": "2026-05-18", "invoice": "F-2026-101", "kind": "sent", "step": "formal_notice",
+                     "channel": "letter", "key": key},
+                    {"date": "2026-05-20", "invoice": "F-2026-101", "kind": "paused",
+                     "reason": "promise to pay by 2026-06-01"},
+                    {"date": "2026-05-26", "invoice": "F-2026-101", "kind": "escalation_started"}],
+        "disputes": [], "promises": [], "limitation_date": "2031-04-16", "warnings": [],
+        "route": {"partner_name": "Étude Exemple", "reason": "solde du dossier ≤ 5 000 €"},
+    }
+    reader = pypdf.PdfReader(io.BytesIO(draw_case_pdf(case)))
+    page = reader.pages[0]
+    assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx((595.28, 841.89))
+    text = " ".join(plain(" ".join(p.extract_text() for p in reader.pages)).split())
+    for english in ("imported", "escalation_started", "sent", "promise to pay", "3293.26"):
+        assert not re.search(rf"(?<![\w/-]){re.escape(english)}(?![\w/-])", text), english
+    for french in ("facture enregistrée", "transmission engagée", "mise en demeure", "courrier recommandé",
+                   "promesse de paiement au 01/06/2026", "3 293,26 €", "26 mai 2026", "18/05/2026",
+                   "SAS au capital de 50 000 €, RCS Lyon 123456782", "SIREN 552100554"):
+        assert french in text, french
+    assert "…" not in text
+    assert key.replace("-", "") in text.replace(" ", "").replace("-", "")  # the whole key, wrapped not cut

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -59,6 +60,30 @@ def _long_date(value: Any) -> str:
         return formatting.date_long(dt.date.fromisoformat(text[:10]), "fr")
     except ValueError:
         return text
+
+
+_REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(pattern), text) for pattern, text in (
+    (r"^dispute: (.*)$", "contestation : {0}"),
+    (r"^dispute resolved$", "contestation levée"),
+    (r"^promise to pay by (\d{4}-\d{2}-\d{2})$", "promesse de paiement au {date0}"),
+    (r"^payment plan of (\d+) instalments$", "échéancier en {0} versements"),
+    (r"^handed off to (.*) \(case (.*)\)$", "transmis à {0} (dossier {1})"),
+    (r"^rejected by the approver: (.*)$", "transmission refusée ; motif : « {0} »"),
+    (r"^rejected by the approver$", "transmission refusée"),
+    (r"^approval expired.*$", "délai de validation expiré sans réponse"),
+    (r"^not approved$", "transmission non approuvée"),
+    (r"^paid$", "payée"),
+))
+
+
+def french_reason(reason: str) -> str:
+    """The reason codes the machine records (English), in French for the commissaire de justice."""
+    for pattern, text in _REASONS:
+        found = pattern.match(reason.strip())
+        if found:
+            groups = found.groups()
+            return text.format(*groups, date0=_date(groups[0]) if groups else "")
+    return reason
 
 
 def event_name(kind: str) -> str:
@@ -180,7 +205,7 @@ def draw_case_pdf(case_file: Mapping[str, Any]) -> bytes:
         heading("Litiges et promesses")
         for entry in [*case_file.get("disputes", []), *case_file.get("promises", [])]:
             line(f"{_date(entry['date'])} – facture {entry['invoice']} – {event_name(entry['kind'])} : "
-                 f"{entry.get('reason', '')}")
+                 f"{french_reason(entry.get('reason', ''))}")
     buffer = io.BytesIO()
     pdf.output(buffer)
     return buffer.getvalue()
@@ -201,5 +226,5 @@ def _proof(entry: Mapping[str, str]) -> str:
         except ArithmeticError:
             parts.append(entry["amount"])
     if entry.get("reason"):
-        parts.append(entry["reason"])
+        parts.append(french_reason(entry["reason"]))
     return " ; ".join(parts)
