@@ -64,7 +64,7 @@ def _prototype(style: str) -> TTFFont:
     font = holder.fonts[FAMILY + style]
     assert isinstance(font, TTFFont)
     font.ttfont.close()
-    font.ttfont = None  # type: ignore[assignment]  # never subset the shared parsed font in place
+    font.ttfont = None  # never subset the shared parsed font in place
     return font
 
 
@@ -161,7 +161,8 @@ class _Producer(OutputProducer):
 
     def _add_fonts(self, *args: Any, **kwargs: Any) -> dict[int, Any]:
         fonts = self.fpdf.fonts
-        ours = {key: font for key, font in fonts.items() if isinstance(getattr(font, "ttfont", None), _Face)}
+        ours = {key: font for key, font in fonts.items()
+                if isinstance(font, TTFFont) and isinstance(font.ttfont, _Face)}
         for key in ours:
             del fonts[key]
         try:
@@ -173,7 +174,7 @@ class _Producer(OutputProducer):
         return objects
 
     def _add_unicode_font(self, font: TTFFont) -> PDFFont:
-        style = font.ttfont.style  # type: ignore[attr-defined]
+        style = font.ttfont.style
         used = [(glyph, code) for glyph, code in font.subset.items() if glyph is not None]
         compressed, length, gids = _program(style, frozenset(g.glyph_name for g, _ in used) | _base_names(style))
         name = f"MPDFAA+{font.name}"
@@ -232,7 +233,7 @@ def install(pdf: FPDF, style: str) -> None:
     font = copy.copy(_prototype(style))
     font.__class__ = _DocumentFont
     font.i = len(pdf.fonts) + 1
-    font.ttfont = _Face(style)  # type: ignore[assignment]
+    font.ttfont = _Face(style)
     font.missing_glyphs = []
     font.biggest_size_pt = 0
     font.subset = SubsetMap(font)
@@ -240,7 +241,7 @@ def install(pdf: FPDF, style: str) -> None:
 
 
 class UnicodePDF(FPDF):
-    """An FPDF whose ``dejavu`` family is the shipped DejaVu Sans, installed on first use, subsets cached."""
+    """An FPDF whose ``dejavu`` family is the shipped DejaVu Sans Condensed, installed on first use."""
 
     def set_font(self, family: str | None = None, style: Any = "", size: float = 0) -> None:
         if family == FAMILY and not (isinstance(style, str) and FAMILY + style in self.fonts):
@@ -257,5 +258,5 @@ class UnicodePDF(FPDF):
         finally:
             # fpdf2 memoizes these per SubsetMap in class-wide caches: without this, every letter's map
             # would stay in memory for the life of the process.
-            SubsetMap.pick.cache_clear()  # type: ignore[attr-defined]
-            SubsetMap.get_glyph.cache_clear()  # type: ignore[attr-defined]
+            SubsetMap.pick.cache_clear()
+            SubsetMap.get_glyph.cache_clear()
