@@ -253,6 +253,8 @@ def test_business_notice_names_registry_capital_debtor_siren_and_signatory(lang:
         assert "service comptabilité" not in body and "Accounts department" not in body
         assert "Médiateur Exemple" not in body    # the mediator is for consumers
     assert ("Madame, Monsieur," if lang == "fr" else "Dear Sir or Madam,") in pdf_text(rendered.pdf)
+    if lang == "fr":
+        assert "Nous vous prions d'agréer, Madame, Monsieur, l'expression" in pdf_text(rendered.pdf)
 
 
 @pytest.mark.parametrize("step", ["due", "firm", "formal_notice", "final_notice"])
@@ -272,8 +274,8 @@ def test_consumer_letters_name_the_mediator_and_the_person(step: str) -> None:
 
 def test_civility_in_the_name_gives_the_french_salutation() -> None:
     assert make_ctx("firm", "b2c", name="Mme Claire Martin").salutation() == "Madame,"
-    assert make_ctx("firm", "b2c", name="M. Paul Durand").vocative() == ", Monsieur"
-    assert make_ctx("firm", "b2b").vocative() == ", Madame, Monsieur"
+    assert make_ctx("firm", "b2c", name="M. Paul Durand").vocative() == ", Monsieur,"
+    assert make_ctx("firm", "b2b").vocative() == ", Madame, Monsieur,"
     assert make_ctx("firm", "b2c", "en", name="Jane Doe").salutation() == "Dear Jane Doe,"
 
 

@@ -171,9 +171,10 @@ class MessageContext:
         return f"Dear {name},"
 
     def vocative(self) -> str:
-        """The address repeated in the closing formula (``Nous vous prions d'agréer, Madame, Monsieur, ...``)."""
+        """The address repeated in the closing formula, commas included (``, Madame, Monsieur,`` in ``Nous vous
+        prions d'agréer, Madame, Monsieur, l'expression ...``); nothing for a person named without civility."""
         return "" if self.person_named and not self.salutation().startswith(("Monsieur", "Madame")) else (
-            ", " + self.salutation().rstrip(","))
+            ", " + self.salutation())
 
     @property
     def consumer(self) -> bool:
