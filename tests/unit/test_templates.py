@@ -283,7 +283,7 @@ def test_reminder_history_lists_reminders_only() -> None:
     ctx = make_ctx("formal_notice", "b2b", "fr", 1)   # history: courtesy 09/04, due 16/04, call 23/04
     rendered = render("formal_notice", ["email"], ctx)
     for body in (pdf_text(rendered.pdf or b""), plain(rendered.text or "")):
-        assert "relances du 23/04/2026" in body or "relance du 23/04/2026" in body
+        assert "Malgré notre relance du 23/04/2026" in body
         assert "09/04/2026" not in body and "16/04/2026," not in body
 
 
