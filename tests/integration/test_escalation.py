@@ -125,7 +125,15 @@ def test_approved_small_case_goes_to_the_commissaire_de_justice_and_is_handed_of
     attachments = pdfs_of(sent)
     assert f"dossier-{case_id}.pdf" in attachments
     case_pdf = PdfReader(io.BytesIO(attachments[f"dossier-{case_id}.pdf"]))
-    assert "A1" in "".join(p.extract_text() for p in case_pdf.pages)
+    case_text = " ".join(" ".join(p.extract_text() for p in case_pdf.pages).replace("\u00a0", " ")
+                         .replace("\u202f", " ").split())
+    assert "A1" in case_text
+    # one computation date for the case file and its cover letter: the day it is sent (approval day)
+    assert "arrêté au 7 juin 2026" in case_text and "07/06/2026" in text_of(sent)
+    cover = " ".join(text_of(sent).replace("\u00a0", " ").replace("\u202f", " ").split())
+    total = cover.split("Total de la créance : ")[1].split(" €")[0]
+    assert f"total de la créance {total} €" in case_text
+    assert "imported" not in case_text and "escalation_started" not in case_text and "…" not in case_text
     assert "Boulangerie Exemple SARL" in text_of(sent) and not mails(aws, AGENCY)
     assert _statuses(aws, "A1", "A2") == ["handed_off", "handed_off"]
     assert any(m.startswith("Dossier transmis") for m in topic_messages(aws))
@@ -222,7 +230,9 @@ def test_reminder_once_at_half_delay_then_expiry_ends_not_approved(aws: Embedded
     with function_env(aws) as services:
         stopped = [e for e in services.ledger.history("A1") if e["kind"] == "stopped"]
         assert stopped[-1]["details"]["reason"] == "approval expired" and stopped[-1]["date"] == "2026-06-13"
-    assert any("approval expired" in m for m in topic_messages(aws) if m.startswith("Transmission refusée"))
+    declined_tasks = [m for m in topic_messages(aws) if m.startswith("Transmission refusée")]
+    assert any("le délai de validation a expiré sans réponse" in m for m in declined_tasks)
+    assert not any("approval expired" in m for m in declined_tasks)   # French only in a French task
     assert follow(aws, "GET", link, day=RUN + dt.timedelta(days=8))["statusCode"] == 410
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 from typing import Any, cast
 from xml.sax.saxutils import escape
 
@@ -17,6 +18,7 @@ from pypdf.generic import ContentStream
 from test_templates import make_ctx
 
 from relance.errors import RelanceError
+from relance.rendering.fonts import FILES, UnicodePDF, install
 from relance.rendering.pdf import (
     CONTENT_W,
     FONT,
@@ -33,14 +35,15 @@ from relance.rendering.qrcode import QUIET_ZONE, epc_fields, epc_image, epc_png,
 
 K = 72 / 25.4  # points per mm
 PAGE_H = 297.0
-_STYLES = {"Helvetica": "", "Helvetica-Bold": "B", "Helvetica-Oblique": "I", "Helvetica-BoldOblique": "BI"}
+_STYLES = {"DejaVuSansCondensed": "", "DejaVuSansCondensedBold": "B", "DejaVuSansCondensedOblique": "I"}
 PAGE_W_MAX = 210 - MARGIN + 1.0001  # text starts 1 mm in from its box: paragraphs may reach 1 mm past it
 _LETTERS = "abcdefghijklmnopqrstuvwxyzéèàùçœ€ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789,.;:'’«»()°"
 
 
 def _pdf() -> FPDF:
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
-    pdf.core_fonts_encoding = "cp1252"
+    pdf = UnicodePDF(orientation="P", unit="mm", format="A4")
+    for style in FILES:  # multi_cell(markdown=True) switches styles without set_font
+        install(pdf, style)
     pdf.set_margins(MARGIN, 15, MARGIN)
     pdf.set_auto_page_break(True, margin=20)
     pdf.add_page()
@@ -75,9 +78,7 @@ def test_wrap_breaks_lines_where_multi_cell_does() -> None:
         width = rng.choice([20.0, 37.3, 80.0, 85.0, CONTENT_W])
         text = pdf_text(_random_text(rng, rng.randint(1, 40)))
         pdf.set_font(FONT, style, size)
-        expected = [line.encode("latin-1").decode("cp1252")  # multi_cell answers in its latin-1 form
-                    for line in cast(list[str], pdf.multi_cell(width, 5, text, dry_run=True,
-                                                               output=MethodReturnValue.LINES))]
+        expected = cast(list[str], pdf.multi_cell(width, 5, text, dry_run=True, output=MethodReturnValue.LINES))
         lines = _wrap([(style, text)], size, width - 2 * pdf.c_margin, pdf.k, plain_spaces=True)
         assert [_text(line) for line in lines] == expected, (style, size, width, text)
         for line in lines:
@@ -102,8 +103,7 @@ def test_wrap_keeps_styled_pieces_of_a_word_together_like_multi_cell() -> None:
         expected = cast(list[str], pdf.multi_cell(width + 2 * pdf.c_margin, 5, markdown, markdown=True,
                                                   dry_run=True, output=MethodReturnValue.LINES))
         lines = _wrap(runs, 10, width, pdf.k)
-        assert [_text(line) for line in lines] == [
-            line.replace("**", "").encode("latin-1").decode("cp1252") for line in expected], runs
+        assert [_text(line) for line in lines] == [line.replace("**", "") for line in expected], runs
 
 
 def test_wrap_drops_soft_hyphens_and_gives_no_line_for_nothing() -> None:
@@ -168,7 +168,7 @@ def _markup(paragraphs: int) -> str:
             + f"{lines('sign', SIGN)}<footer>{escape(FOOTER)}</footer></letter>")
 
 
-class _Reference(FPDF):
+class _Reference(UnicodePDF):
     """The letter as fpdf2's cell/multi_cell draw it (what LetterWriter did before laying text out itself)."""
 
     def footer(self) -> None:
@@ -181,7 +181,6 @@ class _Reference(FPDF):
 
 def _reference(paragraphs: int) -> bytes:
     pdf = _Reference(orientation="P", unit="mm", format="A4")
-    pdf.core_fonts_encoding = "cp1252"
     pdf.set_margins(MARGIN, 15, MARGIN)
     pdf.set_auto_page_break(True, margin=20)
     pdf.add_page()
@@ -256,34 +255,52 @@ def _drawn(data: bytes) -> list[tuple[int, float, float, str, str, float]]:
     out = []
     for number, page in enumerate(reader.pages):
         fonts = cast(Any, page["/Resources"])["/Font"]
-        style, size, spacing, saved = "", 0.0, 0.0, []
+        style, size, spacing, saved, codes = "", 0.0, 0.0, [], {}
         for operands, operator in ContentStream(page.get_contents(), reader).operations:
             if operator == b"q":
                 saved.append(spacing)
             elif operator == b"Q":
                 spacing = saved.pop()
             elif operator == b"Tf":
-                style, size = _STYLES[fonts[operands[0]].get_object()["/BaseFont"][1:]], float(operands[1])
+                font = fonts[operands[0]].get_object()
+                style, size = _STYLES[font["/BaseFont"][1:].split("+")[-1]], float(operands[1])
+                codes = _to_unicode(font)
             elif operator == b"Tw":
                 spacing = float(operands[0])
             elif operator == b"Td":
                 x, y = float(operands[0]), float(operands[1])
-            elif operator == b"Tj":
-                raw = operands[0]
-                raw = raw.get_original_bytes() if hasattr(raw, "get_original_bytes") else bytes(raw)
+            elif operator in (b"Tj", b"TJ"):
+                # TJ: fpdf2 justifies 2-byte text with offsets between the pieces (Tw only moves byte 32)
+                pieces = operands[0] if operator == b"TJ" else [operands[0]]
                 start, word = x, ""
-                for char in raw.decode("cp1252"):
-                    if char in " \u00a0":  # Tw stretches only the spaces; no-break spaces also part words here
+                for piece in pieces:
+                    if isinstance(piece, (int, float)) or type(piece).__name__ in ("FloatObject", "NumberObject"):
                         if word:
                             out.append((number, start / K, PAGE_H - y / K, word, style, size))
-                        x += _units(char, style) * size / 1000 + (spacing if char == " " else 0.0)
+                        x -= float(piece) * size / 1000
                         start, word = x, ""
                         continue
-                    word += char
-                    x += _units(char, style) * size / 1000
+                    raw = getattr(piece, "_original_bytes", None) or (
+                        piece.get_original_bytes() if hasattr(piece, "get_original_bytes") else bytes(piece))
+                    for char in (codes[raw[i:i + 2]] for i in range(0, len(raw), 2)):
+                        if char in " \u00a0":  # no-break spaces also part words here
+                            if word:
+                                out.append((number, start / K, PAGE_H - y / K, word, style, size))
+                            x += _units(char, style) * size / 1000 + (spacing if char == " " else 0.0)
+                            start, word = x, ""
+                            continue
+                        word += char
+                        x += _units(char, style) * size / 1000
                 if word:
                     out.append((number, start / K, PAGE_H - y / K, word, style, size))
     return out
+
+
+def _to_unicode(font: Any) -> dict[bytes, str]:
+    """2-byte code -> character, from the font's ToUnicode CMap (Identity-H text)."""
+    cmap = font["/ToUnicode"].get_object().get_data().decode("latin-1")
+    return {bytes.fromhex(code): bytes.fromhex(uni).decode("utf-16-be")
+            for code, uni in re.findall(r"<([0-9A-F]{4})> <([0-9A-F]+)>", cmap)}
 
 
 def _rects(data: bytes) -> list[tuple[int, float, float, float, float]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,9 +32,9 @@ def test_eur_uses_french_and_english_conventions() -> None:
 
 
 def test_dates_and_rates() -> None:
-    assert formatting.date_long(dt.date(2026, 4, 16), "fr") == "16 avril 2026"
-    assert formatting.date_long(dt.date(2026, 4, 1), "fr") == "1er avril 2026"
-    assert formatting.date_long(dt.date(2026, 4, 16), "en") == "16 April 2026"
+    assert formatting.date_long(dt.date(2026, 4, 16), "fr") == f"16{NB}avril{NB}2026"   # never broken
+    assert formatting.date_long(dt.date(2026, 4, 1), "fr") == f"1er{NB}avril{NB}2026"
+    assert formatting.date_long(dt.date(2026, 4, 16), "en") == f"16{NB}April{NB}2026"
     assert formatting.date_short(dt.date(2026, 4, 16)) == "16/04/2026"
     assert formatting.rate(Decimal("0.1215"), "fr") == f"12,15{NB}%"
     assert formatting.rate(Decimal("0.1215"), "en") == "12.15%"
@@ -44,9 +45,14 @@ def test_filters_follow_the_template_language() -> None:
     env = templates().env
     tpl = env.from_string("{{ x|eur }} {{ d|date_long }} {{ r|rate }}")
     assert tpl.render(language="fr", x=Decimal("12.5"), d=dt.date(2026, 8, 3), r=Decimal("0.1")) == (
-        f"12,50{NB}€ 3 août 2026 10,00{NB}%")
+        f"12,50{NB}€ 3{NB}août{NB}2026 10,00{NB}%")
     assert tpl.render(language="en", x=Decimal("12.5"), d=dt.date(2026, 8, 3), r=Decimal("0.1")) == (
-        "€12.50 3 August 2026 10.00%")
+        f"€12.50 3{NB}August{NB}2026 10.00%")
+
+
+def test_one_line_leaves_no_double_space() -> None:
+    assert formatting.one_line(f"Relance {NB}: facture  F-1 ") == f"Relance{NB}: facture F-1"
+    assert "  " not in formatting.one_line("a \t b")
 
 
 def test_one_line_removes_header_injection() -> None:
@@ -154,6 +160,38 @@ def test_epc_amount_trims_zero_cents_and_limits_lengths() -> None:
     assert epc_payload(fields).split("\n")[7] == "EUR900"
 
 
+def _decoded_qr(pdf: bytes) -> str:
+    """Decode the QR code drawn in a PDF letter with a real decoder (ZXing), from the page's image."""
+    zxingcpp = pytest.importorskip("zxingcpp")
+    page = pypdf.PdfReader(io.BytesIO(pdf)).pages[0]
+    images = list(page.images)
+    assert len(images) == 1, "one image on the page: the EPC QR code"
+    image = images[0].image.convert("L")
+    found = zxingcpp.read_barcodes(image.resize((image.width * 3, image.height * 3)))
+    assert found, "no QR code could be read"
+    return found[0].text
+
+
+@pytest.mark.parametrize(("step", "kind"), [("formal_notice", "b2b"), ("formal_notice", "public"),
+                                            ("final_notice", "b2b"), ("formal_notice", "b2c"), ("firm", "b2b")])
+def test_qr_code_asks_what_the_letter_and_the_email_ask(step: str, kind: str) -> None:
+    """The amount and reference the QR code carries are the ones the email and the letter ask to pay."""
+    ctx = make_ctx(step, kind, "fr", 3)
+    rendered = render(step, ["email"], ctx)
+    assert rendered.pdf is not None and rendered.text is not None
+    payload = _decoded_qr(rendered.pdf).split("\n")
+    asked = ctx.total_claimed if step in ("formal_notice", "final_notice") else ctx.total_balance
+    assert payload[0] == "BCD" and payload[7] == f"EUR{asked:.2f}".rstrip("0").rstrip(".")
+    assert payload[10] == ctx.reference
+    amount_text = plain(formatting.eur(asked))
+    assert f"Montant : {amount_text}" in plain(rendered.text)
+    letter = " ".join(plain(" ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(rendered.pdf)).pages))
+                      .split())
+    assert amount_text in letter and ctx.reference in letter
+    if step == "formal_notice" and kind != "b2c":
+        assert ctx.total_claimed != ctx.total_balance  # the case the review found: they used to differ
+
+
 def test_no_qr_code_when_nothing_is_owed() -> None:
     line = make_ctx("due").invoices[0]
     zero = line.__class__(number="F-0", issued=line.issued, due=line.due, amount=Decimal("10"),
@@ -162,9 +200,48 @@ def test_no_qr_code_when_nothing_is_owed() -> None:
 
 
 # --- PDF ----------------------------------------------------------------------------------------------
-def test_pdf_text_maps_what_cp1252_lacks() -> None:
+def test_pdf_text_keeps_what_the_font_has_and_maps_the_rest() -> None:
     assert pdf_text(f"1{NNB}800,00{NB}€ l’œuvre « ok »") == f"1{NB}800,00{NB}€ l’œuvre « ok »"
+    assert pdf_text("Łukasz ≤ … Ω Ж") == "Łukasz ≤ … Ω Ж"
     assert pdf_text("名") == "?"
+
+
+UNICODE_NAMES = {
+    "pl": "Łukasz Wiśniewski, ul. Długa 5",
+    "cs": "Příliš žluťoučký kůň, Řehoř Čápek",
+    "tr": "Şükrü Güneş, İstanbul Ağaçlı Çarşı",
+    "vi": "Nguyễn Thị Hương, Đường Lê Lợi",
+    "signs": "« ≤ 5 000 € … » – ‰",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(UNICODE_NAMES))
+def test_letter_renders_every_script_a_french_business_meets(lang: str) -> None:
+    """The letter and the case file embed a Unicode font: the names come back from the PDF unchanged."""
+    name = UNICODE_NAMES[lang]
+    ctx = make_ctx("formal_notice", name=name, customer_address=f"{name}, 00-950 Warszawa")
+    text = " ".join(plain(page.extract_text()) for page in
+                    pypdf.PdfReader(io.BytesIO(render_pdf("formal_notice", ctx))).pages)
+    assert plain(name) in " ".join(text.split()), text[:400]
+
+
+def test_case_file_pdf_keeps_unicode_and_the_less_or_equal_sign() -> None:
+    from relance.escalation.casefile_pdf import draw_case_pdf
+
+    case = {
+        "case_id": "CASE-1", "built_on": "2026-11-02", "run_date": "2026-11-02",
+        "creditor": {"name": "Menuiserie Exemple SAS", "siren": "123456782", "address": "12 rue X, 69003 Lyon",
+                     "email": "a@b.fr"},
+        "debtor": {"id": "C1", "name": UNICODE_NAMES["pl"], "kind": "b2b", "siren": "552100554",
+                   "address": "ul. Długa 5, 00-950 Warszawa", "email": None, "phone": None, "language": "fr"},
+        "invoices": [], "totals": {"balance": "10.00", "penalties": "0.00", "indemnity": "0.00",
+                                   "claimed": "10.00"},
+        "history": [], "disputes": [], "promises": [], "limitation_date": None, "warnings": [],
+        "route": {"partner_name": "Étude Exemple", "reason": "solde du dossier ≤ 5 000 €"},
+    }
+    reader = pypdf.PdfReader(io.BytesIO(draw_case_pdf(case)))
+    text = " ".join(plain(" ".join(page.extract_text() for page in reader.pages)).split())
+    assert "Łukasz Wiśniewski" in text and "ul. Długa 5" in text and "≤ 5 000 €" in text
 
 
 def test_render_pdf_is_small_and_readable() -> None:
@@ -216,3 +293,40 @@ def test_environment_is_cached_and_compiles_once() -> None:
     assert templates() is templates()
     env = templates().env
     assert env.get_template("fr/due.txt.j2") is env.get_template("fr/due.txt.j2")
+
+
+def test_case_file_is_french_on_a4_portrait_with_full_references() -> None:
+    from relance.escalation.casefile_pdf import draw_case_pdf
+
+    key = "letters/2026-05-18/C1/formal_notice-F-2026-101-F-2026-102-F-2026-103-F-2026-104.pdf"
+    case = {
+        "case_id": "CASE-2", "built_on": "2026-05-26", "run_date": "2026-05-26",
+        "creditor": {"name": "Menuiserie Exemple SAS", "siren": "123456782", "address": "12 rue X, 69003 Lyon",
+                     "email": "a@b.fr", "legal_form": "SAS", "share_capital": "50 000 €", "rcs_city": "Lyon"},
+        "debtor": {"id": "C1", "name": "Boulangerie Exemple SARL", "kind": "b2b", "siren": "552100554",
+                   "address": "4 rue des Lilas, 69003 Lyon", "email": None, "phone": None, "language": "fr"},
+        "invoices": [{"id": "F-2026-101", "issued": "2026-03-17", "due": "2026-04-16", "amount": "3293.26",
+                      "paid": "0.00", "balance": "3293.26", "days_late": 40, "penalties": "43.85",
+                      "indemnity": "40.00", "limitation_date": "2031-04-16"}],
+        "totals": {"balance": "3293.26", "penalties": "43.85", "indemnity": "40.00", "claimed": "3377.11"},
+        "history": [{"date": "2026-04-09", "invoice": "F-2026-101", "kind": "imported"},
+                    {"date": "2026-05-18", "invoice": "F-2026-101", "kind": "sent", "step": "formal_notice",
+                     "channel": "letter", "key": key},
+                    {"date": "2026-05-20", "invoice": "F-2026-101", "kind": "paused",
+                     "reason": "promise to pay by 2026-06-01"},
+                    {"date": "2026-05-26", "invoice": "F-2026-101", "kind": "escalation_started"}],
+        "disputes": [], "promises": [], "limitation_date": "2031-04-16", "warnings": [],
+        "route": {"partner_name": "Étude Exemple", "reason": "solde du dossier ≤ 5 000 €"},
+    }
+    reader = pypdf.PdfReader(io.BytesIO(draw_case_pdf(case)))
+    page = reader.pages[0]
+    assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx((595.28, 841.89))
+    text = " ".join(plain(" ".join(p.extract_text() for p in reader.pages)).split())
+    for english in ("imported", "escalation_started", "sent", "promise to pay", "3293.26"):
+        assert not re.search(rf"(?<![\w/-]){re.escape(english)}(?![\w/-])", text), english
+    for french in ("facture enregistrée", "transmission engagée", "mise en demeure", "courrier recommandé",
+                   "promesse de paiement au 01/06/2026", "3 293,26 €", "26 mai 2026", "18/05/2026",
+                   "SAS au capital de 50 000 €, RCS Lyon 123456782", "SIREN 552100554"):
+        assert french in text, french
+    assert "…" not in text
+    assert key.replace("-", "") in text.replace(" ", "").replace("-", "")  # the whole key, wrapped not cut

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
+import re
 from decimal import Decimal
+from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pypdf
 import pytest
@@ -132,7 +136,10 @@ def test_letter_pdf_opens_and_shows_number_amount_and_payment(step: str, kind: s
     rendered = render(step, ["letter"] if step == "formal_notice" else ["email"], ctx)
     assert rendered.pdf is not None
     reader = pypdf.PdfReader(io.BytesIO(rendered.pdf))
-    assert len(reader.pages) == 1, "a letter with up to three invoices fits on one page"
+    if step in ("formal_notice", "final_notice"):  # the GDPR information (and the mediator) may need a second
+        assert len(reader.pages) <= 2, "a notice with up to three invoices fits on two pages"
+    else:
+        assert len(reader.pages) == 1, "a reminder with up to three invoices fits on one page"
     text = pdf_text(rendered.pdf)
     for line in ctx.invoices:
         assert line.number in text
@@ -154,7 +161,8 @@ def test_b2b_formal_notice_states_the_commercial_code(lang: str, count: int) -> 
         assert "L441-10" in body and "D441-5" in body
         assert ("40 €" if lang == "fr" else "€40") in body
         assert plain(formatting.eur(ctx.total_claimed, lang)) in body
-        assert plain(formatting.date_long(dt.date(2026, 5, 26), lang)) in body
+        assert ("huit jours à compter de la réception" if lang == "fr" else "eight days of receiving") in body
+        assert plain(formatting.date_long(dt.date(2026, 5, 26), lang)) not in body  # not a date before receipt
         assert plain(formatting.rate(Decimal("0.1215"), lang)) in body
     assert "mise en demeure" in rendered.subject.lower() or "Mise en demeure" in rendered.subject
 
@@ -223,3 +231,106 @@ def test_template_file_contract_is_complete() -> None:
                     assert (root / lang / f"{step}.{part}.j2").is_file(), f"{lang}/{step}.{part}.j2"
         for step in CUSTOMER_STEPS:
             assert (root / lang / f"{step}.letter.j2").is_file()
+
+
+# --- mandatory mentions (issue 15) --------------------------------------------------------------------
+
+REGISTERED = dataclasses.replace(
+    COMPANY, legal_form="SAS", share_capital="50 000 €", rcs_city="Lyon", signatory="Claire Martin",
+    signatory_title="Responsable comptable", mediator_name="Médiateur Exemple de la consommation",
+    mediator_address="10 rue de la Médiation, 75008 Paris", mediator_website="https://mediateur.example")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_business_notice_names_registry_capital_debtor_siren_and_signatory(lang: str) -> None:
+    ctx = make_ctx("formal_notice", "b2b", lang, 2, company=REGISTERED, customer_siren="552100554")
+    rendered = render("formal_notice", ["email"], ctx)
+    assert rendered.pdf and rendered.text and rendered.html
+    for body in (pdf_text(rendered.pdf), plain(rendered.text)):
+        assert "SAS au capital de 50 000 €" in body and "RCS Lyon 123456789" in body
+        assert "SIREN 552100554" in body          # the debtor's
+        assert "Claire Martin" in body and "Responsable comptable" in body
+        assert "service comptabilité" not in body and "Accounts department" not in body
+        assert "Médiateur Exemple" not in body    # the mediator is for consumers
+    assert ("Madame, Monsieur," if lang == "fr" else "Dear Sir or Madam,") in pdf_text(rendered.pdf)
+    if lang == "fr":
+        assert "Nous vous prions d'agréer, Madame, Monsieur, l'expression" in pdf_text(rendered.pdf)
+
+
+@pytest.mark.parametrize("step", ["due", "firm", "formal_notice", "final_notice"])
+def test_consumer_letters_name_the_mediator_and_the_person(step: str) -> None:
+    ctx = make_ctx(step, "b2c", "fr", 1, company=REGISTERED, name="Łukasz Wiśniewski", customer_siren="552100554")
+    rendered = render(step, ["email"], ctx)
+    assert rendered.pdf and rendered.text
+    for body in (pdf_text(rendered.pdf), plain(rendered.text)):
+        assert "Médiateur Exemple de la consommation" in body and "https://mediateur.example" in body
+        assert "L616-1" in body
+        assert "Madame, Monsieur" not in body
+        assert "SIREN 552100554" not in body      # a consumer has no SIREN on the letter
+    assert "Bonjour Łukasz Wiśniewski," in pdf_text(rendered.pdf)
+    gdpr = "Données personnelles" in pdf_text(rendered.pdf)
+    assert gdpr == (step in ("formal_notice", "final_notice"))  # the letters that announce a partner
+
+
+def test_civility_in_the_name_gives_the_french_salutation() -> None:
+    assert make_ctx("firm", "b2c", name="Mme Claire Martin").salutation() == "Madame,"
+    assert make_ctx("firm", "b2c", name="M. Paul Durand").vocative() == ", Monsieur,"
+    assert make_ctx("firm", "b2b").vocative() == ", Madame, Monsieur,"
+    assert make_ctx("firm", "b2c", "en", name="Jane Doe").salutation() == "Dear Jane Doe,"
+
+
+def test_reminder_history_lists_reminders_only() -> None:
+    ctx = make_ctx("formal_notice", "b2b", "fr", 1)   # history: courtesy 09/04, due 16/04, call 23/04
+    rendered = render("formal_notice", ["email"], ctx)
+    for body in (pdf_text(rendered.pdf or b""), plain(rendered.text or "")):
+        assert "Malgré notre relance du 23/04/2026" in body
+        assert "09/04/2026" not in body and "16/04/2026," not in body
+
+
+def test_consumer_notice_never_calls_a_court_procedure_amicable() -> None:
+    rendered = render("formal_notice", ["email"], make_ctx("formal_notice", "b2c", "fr", 1))
+    for body in (pdf_text(rendered.pdf or b""), plain(rendered.text or ""), plain(rendered.html or "")):
+        assert "démarches amiables entraînent" not in body
+        assert "recouvrement amiable" in body
+
+
+# --- emails on a phone (issue 15, point 11) ------------------------------------------------------------
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("kind", KINDS)
+def test_email_tables_have_two_columns_so_a_phone_shows_every_figure(lang: str, kind: str) -> None:
+    html = render("formal_notice", ["email"], make_ctx("formal_notice", kind, lang, 3)).html or ""
+    for row in re.findall(r"<tr\b.*?</tr>", html, flags=re.S):
+        cells = re.findall(r"<t[dh]\b([^>]*)>", row)
+        assert sum(int(re.search(r'colspan="(\d+)"', c).group(1)) if "colspan" in c else 1 for c in cells) <= 2
+
+
+def _scroll_width(html: str, tmp_path: Path, width: int = 390) -> int:
+    """The page width headless Chromium lays the email out at, in a ``width`` px wide window."""
+    import shutil
+    import subprocess
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if browser is None:
+        pytest.skip("no headless Chromium on this machine")
+    page = tmp_path / "email.html"
+    # Chromium's headless window is at least 500 px wide: the email goes in a ``width`` px iframe instead.
+    page.write_text(
+        f'<html><body style="margin:0"><iframe id="f" style="width:{width}px;height:900px;border:0" '
+        f'srcdoc="{escape(html, {chr(34): "&quot;"})}"></iframe><script>'
+        "document.getElementById('f').addEventListener('load',e=>{const d=e.target.contentDocument;"
+        "document.title='W'+Math.max(d.documentElement.scrollWidth,d.body.scrollWidth)})</script></body></html>",
+        encoding="utf-8")
+    out = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                          f"--window-size={width},900", "--virtual-time-budget=2000", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120, check=False).stdout
+    found = re.search(r"<title>W(\d+)</title>", out)
+    assert found, out[:300]
+    return int(found.group(1))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("step", "kind", "lang"), [("formal_notice", "b2b", "fr"), ("formal_notice", "public", "en"),
+                                                     ("final_notice", "b2c", "fr"), ("approval_request", "b2b", "fr")])
+def test_email_fits_a_390_px_phone_screen(step: str, kind: str, lang: str, tmp_path: Path) -> None:
+    html = render(step, ["email"], make_ctx(step, kind, lang, 3, company=REGISTERED)).html or ""
+    assert _scroll_width(html, tmp_path) <= 390

@@ -29,6 +29,9 @@ COMPANY_KEYS = {
     "name": "CompanyName", "email": "SenderEmail", "reply_to": "ReplyToEmail", "siren": "CompanySiren",
     "address": "CompanyAddress", "iban": "CompanyIban", "bic": "CompanyBic", "team_email": "TeamEmail",
     "approver_email": "ApproverEmail", "sms_sender_id": "SmsSenderId",
+    "legal_form": "CompanyLegalForm", "share_capital": "CompanyShareCapital", "rcs_city": "CompanyRcsCity",
+    "signatory": "CompanySignatory", "signatory_title": "CompanySignatoryTitle",
+    "mediator_name": "MediatorName", "mediator_address": "MediatorAddress", "mediator_website": "MediatorWebsite",
 }
 CUSTOMER_KEYS = ("id", "name", "kind", "email", "phone", "address", "language", "segment", "policy", "siren")
 INVOICE_KEYS = ("id", "customer", "issued", "due", "amount", "balance", "currency", "status", "delivered",

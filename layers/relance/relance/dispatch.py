@@ -254,7 +254,7 @@ class Dispatcher:
             customer_address=customer.address, language=customer.language, step=step_id,
             letter_date=run_date, invoices=tuple(lines),
             reference=" ".join(r.invoice_id for r in records), deadline=deadline,
-            history=tuple(history), extra=notes)
+            history=tuple(history), extra=notes, customer_siren=customer.siren)
 
     # ---- recording -------------------------------------------------------------------------------
     def _record_sent(self, customer: Customer, policy: Policy, record: InvoiceRecord, step_id: str,

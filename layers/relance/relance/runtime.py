@@ -73,7 +73,11 @@ def company(settings: Settings) -> CompanyInfo:
     return CompanyInfo(name=settings.company_name, siren=settings.company_siren,
                        address=settings.company_address, email=settings.sender_email,
                        reply_to=settings.reply_to_email, phone=None, iban=settings.company_iban,
-                       bic=settings.company_bic, team_email=settings.team_email)
+                       bic=settings.company_bic, team_email=settings.team_email,
+                       legal_form=settings.company_legal_form, share_capital=settings.company_share_capital,
+                       rcs_city=settings.company_rcs_city, signatory=settings.company_signatory,
+                       signatory_title=settings.company_signatory_title, mediator_name=settings.mediator_name,
+                       mediator_address=settings.mediator_address, mediator_website=settings.mediator_website)
 
 
 def set_dispatcher_hook(hook: Callable[[Dispatcher], Dispatcher] | None) -> None:

@@ -41,6 +41,16 @@ class Settings:
     letters_bucket: str | None = None
     ses_configuration_set: str | None = None
     state_machine_arn: str | None = None
+    # What the letters say about the creditor (C. com. R123-237) and the consumer mediator (C. consom. L616-1);
+    # optional: a letter leaves out what is not set.
+    company_legal_form: str | None = None
+    company_share_capital: str | None = None
+    company_rcs_city: str | None = None
+    company_signatory: str | None = None
+    company_signatory_title: str | None = None
+    mediator_name: str | None = None
+    mediator_address: str | None = None
+    mediator_website: str | None = None
 
     @staticmethod
     def env_name(field_name: str) -> str:

@@ -14,6 +14,7 @@ from relance.dispatch import invoice_line
 from relance.law.limitation import limitation_date
 from relance.models import Customer
 from relance.money import ZERO, cents
+from relance.rendering import formatting
 from relance.store import InvoiceRecord
 
 SMALL_CLAIMS_LIMIT = Decimal("5000.00")
@@ -57,13 +58,13 @@ def build_case(case: Mapping[str, Any], customer: Customer, records: Sequence[In
     for record in records:
         line, missing = invoice_line(customer, record, today, "handoff")
         if missing:
-            warnings.append(f"invoice {record.invoice_id}: penalties not computed ({missing})")
+            warnings.append(f"facture {record.invoice_id} : pénalités non calculées ({missing})")
         delivered = record.raw.get("delivered")
         limit = limitation_date(customer.kind, line.due,
                                 dt.date.fromisoformat(str(delivered)) if delivered else None)
         indemnity = ZERO if customer.kind == "b2c" else line.indemnity
         if limit.date < today:
-            warnings.append(f"invoice {record.invoice_id} is time-barred since {limit.date.isoformat()}")
+            warnings.append(f"facture {record.invoice_id} prescrite depuis le {formatting.date_long(limit.date)}")
         invoices.append({
             "id": record.invoice_id, "issued": line.issued.isoformat(), "due": line.due.isoformat(),
             "amount": str(cents(line.amount)), "paid": str(cents(line.paid)), "balance": str(cents(line.balance)),

@@ -37,7 +37,10 @@ def _today(case: Mapping[str, Any]) -> dt.date:
 def _company(services: Services) -> dict[str, str]:
     s = services.settings
     return {"name": s.company_name, "siren": s.company_siren, "address": s.company_address,
-            "email": s.reply_to_email, "iban": s.company_iban, "bic": s.company_bic}
+            "email": s.reply_to_email, "iban": s.company_iban, "bic": s.company_bic,
+            **{key: value for key, value in (("legal_form", s.company_legal_form),
+                                             ("share_capital", s.company_share_capital),
+                                             ("rcs_city", s.company_rcs_city)) if value}}
 
 
 def _extra(case_item: Mapping[str, Any], **more: Any) -> dict[str, Any]:
@@ -45,23 +48,32 @@ def _extra(case_item: Mapping[str, Any], **more: Any) -> dict[str, Any]:
             "partner_name": case_item.get("partner_name"), "route_reason": case_item.get("route_reason"), **more}
 
 
-# ---- BuildCaseFile --------------------------------------------------------------------------------
-def build_case(services: Services, case: Mapping[str, Any]) -> dict[str, Any]:
-    """Compute the case file on the case's run date, store it (JSON + PDF) and record the case item."""
-    today = _day(case["run_date"])
+def _store_case_file(services: Services, case: Mapping[str, Any], today: dt.date,
+                     partner_id: str) -> tuple[dict[str, Any], bytes]:
+    """Compute the case file on ``today`` and store it (JSON + PDF) under ``cases/<case id>/``."""
     customer = services.customer(case["customer"])
     records = services.records(case["invoices"])
-    partner = partners.resolve(str(case["partner"]))
+    partner = partners.resolve(partner_id)
     events = {r.invoice_id: services.store.history(r.invoice_id) for r in records}
     document = casefile.build_case(case, customer, records, events, _company(services), today,
                                    {"id": partner.id, "name": partner.name, "kind": partner.kind})
     bucket = services.settings.need("letters_bucket")
     prefix = f"cases/{case['case_id']}/"
     s3 = services.client("s3")
+    pdf = casefile.case_pdf(document)
     s3.put_object(Bucket=bucket, Key=prefix + "case.json", Body=casefile.case_json(document),
                   ContentType="application/json")
-    s3.put_object(Bucket=bucket, Key=prefix + "case.pdf", Body=casefile.case_pdf(document),
-                  ContentType="application/pdf")
+    s3.put_object(Bucket=bucket, Key=prefix + "case.pdf", Body=pdf, ContentType="application/pdf")
+    return document, pdf
+
+
+# ---- BuildCaseFile --------------------------------------------------------------------------------
+def build_case(services: Services, case: Mapping[str, Any]) -> dict[str, Any]:
+    """Compute the case file on the case's run date, store it (JSON + PDF) and record the case item."""
+    today = _day(case["run_date"])
+    partner = partners.resolve(str(case["partner"]))
+    document, _ = _store_case_file(services, case, today, str(case["partner"]))
+    prefix = f"cases/{case['case_id']}/"
     summary = {k: document[k] for k in ("debtor", "invoices", "totals", "route", "limitation_date", "warnings")}
     summary["history"] = document["history"][-60:]
     services.store.put_case(case["case_id"], {
@@ -174,6 +186,9 @@ def submit(services: Services, case: Mapping[str, Any]) -> dict[str, Any]:
     bucket = services.settings.need("letters_bucket")
     pdf = s3.get_object(Bucket=bucket, Key=case_item["pdf_key"])["Body"].read()
     document = json.loads(s3.get_object(Bucket=bucket, Key=case_item["json_key"])["Body"].read())
+    if document.get("built_on") != today.isoformat():
+        # The cover letter and the case file state the same amounts, computed on the same day: the day sent.
+        document, pdf = _store_case_file(services, case, today, str(case_item["partner_id"]))
     customer = services.customer(str(case["customer"]))
     records = services.records(case["invoices"])
     ctx = services.context(customer, "partner_submission", records, today, _extra(case_item), language="fr")

@@ -23,6 +23,9 @@ from relance.rendering import formatting
 from relance.rendering.context import CompanyInfo, ContactEntry, InvoiceLine, MessageContext
 from relance.rendering.environment import Templates, templates
 
+PRE_DUE_STEPS = ("courtesy", "due")
+"""The courtesy note before the due date and the due-day notice: not reminders of an unpaid invoice."""
+
 __all__ = [
     "CHANNELS",
     "CompanyInfo",
@@ -61,6 +64,7 @@ def template_variables(ctx: MessageContext) -> dict[str, Any]:
         "kind": ctx.customer_kind,
         "consumer": ctx.consumer,
         "customer_address": ctx.customer_address,
+        "customer_siren": ctx.customer_siren if ctx.customer_kind != "b2c" else None,
         "language": ctx.language,
         "step": ctx.step,
         "letter_date": ctx.letter_date,
@@ -76,6 +80,11 @@ def template_variables(ctx: MessageContext) -> dict[str, Any]:
         "total_penalties": ctx.total_penalties,
         "total_indemnity": ctx.total_indemnity,
         "total_claimed": ctx.total_claimed,
+        "amount_asked": ctx.amount_asked,
+        "salutation": ctx.salutation(),
+        "vocative": ctx.vocative() if ctx.language == "fr" else "",
+        "sign_off": "Yours sincerely," if ctx.person_named else "Yours faithfully,",
+        "reminders": tuple(h for h in ctx.history if h.step not in PRE_DUE_STEPS),
         "max_days_late": ctx.max_days_late,
         "numbers": ctx.numbers,
         "earliest_due": min(i.due for i in ctx.invoices),

@@ -20,6 +20,8 @@ Kind = Literal["b2b", "b2c", "public"]
 Lang = Literal["fr", "en"]
 
 _KINDS = ("b2b", "b2c", "public")
+CLAIMING_STEPS = ("formal_notice", "final_notice")
+"""Steps whose message claims penalties (or interest) and the indemnity on top of the principal."""
 _LANGS = ("fr", "en")
 
 
@@ -37,6 +39,39 @@ class CompanyInfo:
     bic: str
     team_email: str
     website: str | None = None
+    legal_form: str | None = None
+    share_capital: str | None = None
+    rcs_city: str | None = None
+    signatory: str | None = None
+    signatory_title: str | None = None
+    mediator_name: str | None = None
+    mediator_address: str | None = None
+    mediator_website: str | None = None
+
+    @property
+    def registration(self) -> str:
+        """The creditor's identification as C. com. R123-237 wants it on letters: legal form and share capital,
+        ``RCS <city of the registry>`` and the SIREN (``SAS au capital de 50 000 € – RCS Lyon 123456782``).
+        Without an RCS city (not a registered trader), the SIREN alone."""
+        siren = self.siren
+        parts = []
+        if self.legal_form and self.share_capital:
+            parts.append(f"{self.legal_form} au capital de {self.share_capital}")
+        elif self.legal_form:
+            parts.append(self.legal_form)
+        parts.append(f"RCS {self.rcs_city} {siren}" if self.rcs_city else f"SIREN {siren}")
+        return " – ".join(parts)
+
+    @property
+    def signature_lines(self) -> list[str]:
+        """Who signs: the named signatory and their title when set, else the accounts department."""
+        if self.signatory:
+            return [self.signatory] + ([self.signatory_title] if self.signatory_title else [])
+        return []
+
+    @property
+    def has_mediator(self) -> bool:
+        return bool(self.mediator_name)
 
     @property
     def city(self) -> str | None:
@@ -87,7 +122,7 @@ class MessageContext:
     """Everything one message needs. Several invoices of one customer make one grouped message.
 
     ``extra`` carries what only some templates need: ``approval_link``, ``partner``, ``case_id``,
-    ``reason``, ``expires`` ...
+    ``reason``, ``expires`` ... ``customer_siren`` is shown for businesses and public buyers.
     """
 
     company: CompanyInfo
@@ -102,6 +137,7 @@ class MessageContext:
     deadline: dt.date | None = None
     history: tuple[ContactEntry, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
+    customer_siren: str | None = None
 
     def __post_init__(self) -> None:
         where = f"message {self.step}"
@@ -115,6 +151,30 @@ class MessageContext:
             object.__setattr__(self, "invoices", tuple(self.invoices))
         if not isinstance(self.history, tuple):
             object.__setattr__(self, "history", tuple(self.history))
+
+    @property
+    def person_named(self) -> bool:
+        """The letter is addressed to a named person (a consumer), not to a business or a public body."""
+        return self.customer_kind == "b2c"
+
+    def salutation(self) -> str:
+        """``Madame, Monsieur,`` only when no person is named; ``Monsieur,``/``Madame,`` when the name carries
+        its civility, else ``Bonjour <name>,`` (English: ``Dear Sir or Madam,`` / ``Dear <name>,``)."""
+        name = " ".join(self.customer_name.split())
+        if not self.person_named:
+            return "Madame, Monsieur," if self.language == "fr" else "Dear Sir or Madam,"
+        first = name.split(" ", 1)[0].rstrip(".").lower()
+        if self.language == "fr":
+            civility = {"m": "Monsieur", "mr": "Monsieur", "monsieur": "Monsieur", "mme": "Madame",
+                        "madame": "Madame"}.get(first)
+            return f"{civility}," if civility else f"Bonjour {name},"
+        return f"Dear {name},"
+
+    def vocative(self) -> str:
+        """The address repeated in the closing formula, commas included (``, Madame, Monsieur,`` in ``Nous vous
+        prions d'agréer, Madame, Monsieur, l'expression ...``); nothing for a person named without civility."""
+        return "" if self.person_named and not self.salutation().startswith(("Monsieur", "Madame")) else (
+            ", " + self.salutation())
 
     @property
     def consumer(self) -> bool:
@@ -150,6 +210,13 @@ class MessageContext:
     def total_claimed(self) -> Decimal:
         """Balance + penalties (or interest) + indemnity: the amount a formal notice asks for."""
         return cents(self.total_balance + self.total_penalties + self.total_indemnity)
+
+    @property
+    def amount_asked(self) -> Decimal:
+        """What this message asks the customer to pay: the total claimed (principal, penalties or interest,
+        indemnity) in a formal or final notice, the principal balance before. The EPC QR code and every
+        "amount to pay" line of the letter and the email show this figure."""
+        return self.total_claimed if self.step in CLAIMING_STEPS else self.total_balance
 
     @property
     def max_days_late(self) -> int:

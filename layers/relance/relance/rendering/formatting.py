@@ -49,10 +49,10 @@ def number(value: Decimal | int, language: str = "fr") -> str:
 
 
 def date_long(value: dt.date, language: str = "fr") -> str:
-    """``1er avril 2026`` / ``16 avril 2026`` (fr), ``16 April 2026`` (en)."""
+    """``1er avril 2026`` / ``16 avril 2026`` (fr), ``16 April 2026`` (en), with no-break spaces."""
     month = _MONTHS.get(language, _MONTHS["fr"])[value.month - 1]
     day = "1er" if value.day == 1 and language == "fr" else str(value.day)
-    return f"{day} {month} {value.year}"
+    return f"{day}{NBSP}{month}{NBSP}{value.year}"  # never broken across lines
 
 
 def date_short(value: dt.date, language: str = "fr") -> str:
@@ -99,7 +99,13 @@ def city(address: str | None) -> str | None:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-_SPACES = re.compile(r"[ \t]{2,}")
+_SPACES = re.compile("[ \t\u00a0\u202f]{2,}")
+
+
+def _one_space(match: re.Match[str]) -> str:
+    """A run of spaces as one: a no-break one if the run holds one (``relance\u00a0:`` keeps its NBSP)."""
+    run = match.group()
+    return "\u00a0" if "\u00a0" in run else "\u202f" if "\u202f" in run else " "
 
 
 def one_line(value: str, limit: int = 200) -> str:
@@ -107,7 +113,7 @@ def one_line(value: str, limit: int = 200) -> str:
 
     Used for subjects: a customer name carrying ``\\r\\nBcc:`` must never reach a mail header as is.
     """
-    text = _SPACES.sub(" ", _CONTROL.sub(" ", value)).strip()
+    text = _SPACES.sub(_one_space, _CONTROL.sub(" ", value)).strip(" \t\u00a0\u202f")
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text

@@ -16,28 +16,30 @@ order of appearance::
     <footer>...</footer>                                        bottom of every page
     <space h="3"/>                                              vertical space in mm
 
-Core PDF fonts are used (nothing to embed, small files) with the Windows-1252 encoding, which has
-``€``, ``’``, ``«»``, ``œ`` and the no-break space; other characters are mapped or replaced.
+The font is DejaVu Sans Condensed (about as wide as Helvetica), embedded (:mod:`relance.rendering.fonts`):
+every Latin script (Polish, Czech, Turkish, Vietnamese ...), Greek, Cyrillic and the usual symbols
+(``€ ≤ … « »``). A character it lacks is drawn as its base letter when it has one (``NFKD``), else ``?``.
 
 Text is laid out here rather than by fpdf2's ``cell``/``multi_cell`` (several times slower): ``_wrap``
-breaks styled runs into lines with the core fonts' glyph widths, following multi_cell's rules, and ``_put``
-draws a line with ``FPDF.text`` exactly where ``cell`` would have put it.
+breaks styled runs into lines with the font's glyph widths, following multi_cell's rules (breaks only at
+plain spaces: dates and amounts hold no-break spaces), and ``_put`` draws a line with ``FPDF.text`` exactly
+where ``cell`` would have put it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
-from fpdf.fonts import CORE_FONTS_CHARWIDTHS
 
 from relance.errors import RelanceError
+from relance.rendering import fonts
 from relance.rendering.context import MessageContext
 from relance.rendering.qrcode import EpcFields, epc_image
 
@@ -45,7 +47,7 @@ PAGE_W = 210.0
 MARGIN = 20.0
 CONTENT_W = PAGE_W - 2 * MARGIN
 LINE = 4.6
-FONT = "helvetica"
+FONT = fonts.FAMILY
 QR_SIZE = 28.0
 QR_SCALE = 4  # image pixels per QR module
 _GRAY = (90, 90, 90)
@@ -53,11 +55,8 @@ _WS = re.compile(r"[ \t\r\n]+")
 _GAPS = re.compile(r"([ \u00a0])")
 _TOLERANCE = 1e-9  # fpdf2's FloatTolerance: how far a line may exceed its width
 _ALIGNS = {"L": "L", "J": "L", "C": "C", "R": "R"}  # what a one-line cell does with each alignment
-_CP1252_MAP = str.maketrans({
-    "\u202f": "\u00a0", "\u2009": " ", "\u2007": "\u00a0", "\u2010": "-", "\u2011": "-", "\u2212": "-",
-    "\u2192": "->", "\u2713": "x", "\u2026": "\u2026",
-})
-_MAPPED = re.compile("[" + "".join(chr(code) for code in _CP1252_MAP) + "]")
+_SPACE_MAP = str.maketrans({"\u202f": "\u00a0", "\u2007": "\u00a0", "\u2009": " "})
+_MAPPED = re.compile("[\u202f\u2007\u2009]")
 
 Run = tuple[str, str]
 """A styled run: (style ``""``, ``"B"`` or ``"I"``, text already through :func:`pdf_text`)."""
@@ -78,36 +77,29 @@ _EMPTY = _Line([], 0, False)
 
 
 def pdf_text(text: str) -> str:
-    """Text the Windows-1252 core fonts can draw: narrow no-break spaces become no-break spaces, the rest
-    of what the encoding lacks becomes ``?``."""
-    if _MAPPED.search(text):  # translate() is slow on non-ASCII text: only when there is something to map
-        text = text.translate(_CP1252_MAP)
-    try:
-        text.encode("cp1252")
+    """Text the embedded font draws: narrow and figure no-break spaces become no-break spaces (one width
+    for every space the layout measures), a character without a glyph becomes its base letter, or ``?``."""
+    if _MAPPED.search(text):
+        text = text.translate(_SPACE_MAP)
+    if text.isascii():
         return text
-    except UnicodeEncodeError:
-        return text.encode("cp1252", errors="replace").decode("cp1252")
+    cmap = fonts.widths("")
+    if all(char in cmap for char in text):
+        return text
+    return "".join(char if char in cmap else _fallback(char) for char in text)
 
 
-class _Widths(dict[str, int]):
-    """Glyph widths (per 1000 em) by character; one that cp1252 lacks is drawn, so measured, as ``?``."""
+def _fallback(char: str) -> str:
+    if char in "\r\n\t":
+        return " "
+    base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+    table = fonts.widths("")
+    return base if base and all(c in table for c in base) else "?"
 
-    def __missing__(self, char: str) -> int:
-        return self["?"]
 
-
-@lru_cache(maxsize=8)
-def _widths(style: str) -> _Widths:
-    """Glyph widths of the core Helvetica face for ``style``, keyed by the characters of cp1252 (fpdf2
-    keys them by byte: widths must be taken on the cp1252 form of the text)."""
-    table = CORE_FONTS_CHARWIDTHS[FONT + style]
-    widths = _Widths()
-    for code in range(256):
-        try:
-            widths[bytes([code]).decode("cp1252")] = table[chr(code)]
-        except UnicodeDecodeError:  # the five bytes cp1252 leaves undefined
-            continue
-    return widths
+def _widths(style: str) -> dict[str, int]:
+    """Glyph widths (per 1000 em) of the embedded font for ``style``, by character."""
+    return fonts.widths(style)
 
 
 def _units(text: str, style: str) -> int:
@@ -172,14 +164,14 @@ def _wrap(runs: Sequence[Run], size: float, width: float, k: float, plain_spaces
     dropped. An empty text gives no line."""
     words: list[list[Chunk]] = []
     sizes: list[int] = []  # width of each word
-    spaced: list[bool] = []  # a space follows the word
+    spaced: list[int] = []  # width of the space after the word (0: none), in the style the space is written in
     glued = False  # the next piece continues the last word
     for style, text in runs:
         table = _widths(style)
         for index, part in enumerate(text.replace("\u00ad", "").split(" ")):
             if index:
-                if words:
-                    spaced[-1] = True
+                if words and not spaced[-1]:
+                    spaced[-1] = table[" "]
                 glued = False
             if not part:
                 continue
@@ -190,7 +182,7 @@ def _wrap(runs: Sequence[Run], size: float, width: float, k: float, plain_spaces
             else:
                 words.append([(style, part, units)])
                 sizes.append(units)
-                spaced.append(False)
+                spaced.append(0)
             glued = True
     limit = _max_units(width, size, k)
     lines: list[_Line] = []
@@ -202,7 +194,7 @@ def _wrap(runs: Sequence[Run], size: float, width: float, k: float, plain_spaces
             chunks, used = [], 0
         if not chunks and units > limit:
             word = _cut(word, limit, lines)
-        elif chunks:  # the space between two words goes with the first, in its style
+        elif chunks:  # the space between two words goes with the first word, at the width it was written in
             style, text, width_of = chunks[-1]
             chunks[-1] = (style, text + " ", width_of + gap)
             used += gap
@@ -213,7 +205,7 @@ def _wrap(runs: Sequence[Run], size: float, width: float, k: float, plain_spaces
             else:
                 chunks.append(piece)
             used += piece[2]
-        gap = _widths(word[-1][0])[" "] if space else 0
+        gap = space
     if chunks:
         lines.append(_Line(chunks, used, False))
     if plain_spaces:
@@ -274,7 +266,7 @@ def _draw(pdf: FPDF, lines: Sequence[_Line], x: float, width: float, height: flo
         pdf.set_y(y + height)
 
 
-class _Letter(FPDF):
+class _Letter(fonts.UnicodePDF):
     footer_lines: Sequence[_Line] = ()
 
     def footer(self) -> None:
@@ -301,7 +293,6 @@ class LetterWriter:
         self.qr = qr
         self.ctx = ctx
         pdf = _Letter(orientation="P", unit="mm", format="A4")
-        pdf.core_fonts_encoding = "cp1252"
         pdf.set_margins(MARGIN, 15, MARGIN)
         pdf.set_auto_page_break(True, margin=20)
         pdf.set_creator("relance")
@@ -417,6 +408,7 @@ class LetterWriter:
         height = size * 0.62
         pdf.set_draw_color(160, 160, 160)
         pdf.set_line_width(0.2)
+        step = size * 0.42  # between the lines of a cell that wraps
         for row in rows:
             kind = row.get("kind", "")
             style = "B" if kind in ("head", "total") else ""
@@ -424,9 +416,7 @@ class LetterWriter:
             fill = kind == "head"
             if fill:
                 pdf.set_fill_color(232, 232, 232)
-            if pdf.will_page_break(height):
-                pdf.add_page()
-            x, y = MARGIN, pdf.get_y()
+            cells: list[tuple[float, str, list[_Line]]] = []
             column = 0
             for cell in row.findall("td"):
                 span = max(1, int(cell.get("span", "1")))
@@ -437,20 +427,35 @@ class LetterWriter:
                 align = _ALIGNS.get(cell.get("align", "L").upper())
                 if align is None:
                     raise RelanceError(f"unknown table cell alignment {cell.get('align')!r}", self.where)
-                text = self._fit(pdf_text(_clean("".join(cell.itertext())).strip()), width, style, size)
-                pdf.rect(x, y, width, height, style="DF" if fill else "D")
-                for line in _single(style, text):
-                    _put(pdf, line, x, y, width, height, size, align)
+                text = pdf_text(_clean("".join(cell.itertext())).strip())
+                # a cell wraps (a header, a long reference) rather than losing the end of its text
+                cells.append((width, align, _wrap([(style, text)], size, width - 2 * pdf.c_margin, pdf.k,
+                                                  plain_spaces=True)))
+            lines = max((len(laid) for _, _, laid in cells), default=1)
+            row_h = height + max(0, lines - 1) * step
+            if pdf.will_page_break(row_h):
+                pdf.add_page()
+            x, y = MARGIN, pdf.get_y()
+            for width, align, laid in cells:
+                pdf.rect(x, y, width, row_h, style="DF" if fill else "D")
+                for index, line in enumerate(laid):
+                    _put(pdf, line, x, y + index * step, width, height, size, align)
                 x += width
-            pdf.ln(height)
+            pdf.ln(row_h)
         pdf.ln(3)
 
     def _payment(self, element: ET.Element) -> None:
+        """The framed payment block; its lines wrap (a long reference is never cut), the QR code on the right."""
         pdf = self.pdf
-        lines = element.findall("line")
         show_qr = self.qr is not None and element.get("qr", "1") != "0"
         text_w = CONTENT_W - (QR_SIZE + 8 if show_qr else 4)
-        height = max(len(lines) * LINE + 4, QR_SIZE + 4 if show_qr else 0)
+        laid: list[tuple[_Line, float]] = []
+        for line in element.findall("line"):
+            style, size = ("B" if line.get("b") == "1" else ""), 9.5
+            text = pdf_text(_clean("".join(line.itertext())).strip())
+            laid.extend((piece, size) for piece in _wrap([(style, text)], size, text_w - 2 * pdf.c_margin, pdf.k,
+                                                          plain_spaces=True))
+        height = max(len(laid) * LINE + 4, QR_SIZE + 4 if show_qr else 0)
         if pdf.will_page_break(height):
             pdf.add_page()
         top = pdf.get_y()
@@ -458,12 +463,8 @@ class LetterWriter:
         pdf.set_line_width(0.3)
         pdf.rect(MARGIN, top, CONTENT_W, height)
         y = top + 2
-        for line in lines:
-            style, size = ("B" if line.get("b") == "1" else ""), 9.5
-            pdf.set_font(FONT, style, size)
-            text = self._fit(pdf_text(_clean("".join(line.itertext())).strip()), text_w, style, size)
-            for laid in _single(style, text):
-                _put(pdf, laid, MARGIN + 3, y, text_w, LINE, size)
+        for piece, size in laid:
+            _put(pdf, piece, MARGIN + 3, y, text_w, LINE, size)
             y += LINE
         if show_qr and self.qr is not None:
             # A greyscale image straight from the QR matrix: no PNG to encode and decode again.

@@ -36,8 +36,9 @@ class EpcFields:
 
 
 def epc_fields(ctx: MessageContext) -> EpcFields | None:
-    """The transfer asked of the customer (total balance), or None when no QR code makes sense."""
-    amount = cents(ctx.total_balance)
+    """The transfer the document asks for (``ctx.amount_asked``: the total claimed in a formal or final
+    notice, the balance before), or None when no QR code makes sense."""
+    amount = cents(ctx.amount_asked)
     company = ctx.company
     account = compact_iban(company.iban)
     if not (MIN_AMOUNT <= amount <= MAX_AMOUNT) or not 4 < len(account) <= 34:
