@@ -25,6 +25,7 @@ _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 _EMAIL = re.compile(r"^[^@\s<>\"',;\r\n]+@[^@\s<>\"',;\r\n]+\.[A-Za-z]{2,}$")
 _SIREN = re.compile(r"^\d{9}$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}$")
+ID_PATTERN = _ID
 _NO_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")   # C0, DEL, C1 (NEL) and Unicode line breaks
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseContentModel
+from pydantic import AfterValidator, WithJsonSchema
 
 from relance.api.models import (
     CustomerIn,
@@ -40,6 +42,7 @@ from relance.api.models import (
     ReasonIn,
 )
 from relance.api.service import ApiError, ApiService
+from relance.models import ID_PATTERN as _ID
 
 logger = Logger(child=True)
 
@@ -49,7 +52,23 @@ DESCRIPTION = ("Invoices, payments, disputes, promises, payment plans and e-invo
                "for the dunning of unpaid invoices. Authentication: AWS Signature V4 (IAM). Money is a "
                "decimal string (\"1800.00\"); errors are {\"error\", \"field\"}.")
 
-IdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$", max_length=64)]
+
+
+def _decoded_id(value: str) -> str:
+    """API Gateway (REST) gives the resolver the path still percent-encoded: ``F%2F2026%2F7`` is the id
+    ``F/2026/7``. Decoded once, then held to the record id rule (no ``..``, no empty segment)."""
+    decoded = unquote(value, errors="strict")
+    if not _ID.fullmatch(decoded) or "//" in decoded or ".." in decoded:
+        raise ValueError(f"{decoded!r} is not a valid id (letters, digits, . _ - /, at most 64)")
+    return decoded
+
+
+# Ids may hold "/" (French invoice numbers such as F/2026/7): clients send it as %2F.
+_ID_PATH = r"^[A-Za-z0-9][A-Za-z0-9._\-%/]{0,191}$"
+_ID_DOC = "Record id, percent-encoded: F/2026/7 is sent as F%2F2026%2F7"
+IdPath = Annotated[str, Path(pattern=_ID_PATH, max_length=192, description=_ID_DOC),
+                   AfterValidator(_decoded_id),
+                   WithJsonSchema({"type": "string", "pattern": _ID_PATH, "maxLength": 192, "description": _ID_DOC})]
 
 
 def _error(status: int, message: str, field: str | None = None) -> Response[Any]:
