@@ -39,7 +39,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     response = handle(app, event, context)
     if event.get("httpMethod") == "POST" and str(event.get("path", "")).endswith("/payments") \
             and response.get("statusCode") == 201:
-        try:   # AmountRecovered: the part of the payment that reduced a balance
+        try:   # AmountRecovered: the part of the payment that reduced a balance (a replay is 200, not counted)
             observability.add_amount_recovered(metrics, [json.loads(response["body"])["applied"]])
         except (KeyError, TypeError, ValueError, ArithmeticError):
             logger.warning("payment recorded but its amount is unreadable: AmountRecovered not counted")

@@ -202,6 +202,19 @@ class Store:
         """Write a META item as given (imports of legacy data and fault-injection tests)."""
         self.client.put_item(TableName=self.table, Item=_to_item(item))
 
+    # ---- payment idempotency keys (issue 14.5) -----------------------------------------------------
+    def get_payment_key(self, invoice_id: str, key_digest: str) -> dict[str, Any] | None:
+        """The payment booked under an idempotency key (its digest) on this invoice, if any."""
+        resp = self.client.get_item(TableName=self.table, Key=_to_item(
+            {"pk": f"INV#{invoice_id}", "sk": f"PAYKEY#{key_digest}"}), ConsistentRead=True)
+        return _from_item(resp["Item"]) if "Item" in resp else None
+
+    def payment_key_put(self, invoice_id: str, key_digest: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """The transaction item that claims an idempotency key with the payment it books (written once)."""
+        return {"Put": {"TableName": self.table, "ConditionExpression": "attribute_not_exists(pk)",
+                        "Item": _to_item({"pk": f"INV#{invoice_id}", "sk": f"PAYKEY#{key_digest}",
+                                          "type": "payment_key", **fields})}}
+
     def get_invoice(self, invoice_id: str) -> InvoiceRecord | None:
         resp = self.client.get_item(TableName=self.table, Key=_to_item(
             {"pk": f"INV#{invoice_id}", "sk": "META"}), ConsistentRead=True)

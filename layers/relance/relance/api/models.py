@@ -193,6 +193,8 @@ class PaymentOut(BaseModel):
     invoice: InvoiceOut
     applied: str = Field(description="Part of the payment that reduced the balance.")
     credit: str = Field(description="Part beyond the balance, kept as a credit.")
+    replayed: bool = Field(default=False, description="True when this is the reply to a retry: the payment "
+                                                      "was booked by the first request with this key.")
 
 
 class EventOut(BaseModel):

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseContentModel
 from pydantic import AfterValidator, WithJsonSchema
 
@@ -84,6 +84,8 @@ def _responses(*codes: int) -> dict[int, OpenAPIResponse]:
             for code in codes}
 
 
+_IDEMPOTENCY = ("A retry with the same key (or, without the header, the same reference) books nothing and "
+                "replays the first reply (200, replayed: true); the key with another body is refused (422).")
 _READ = _responses(403, 404)
 _WRITE = _responses(400, 403, 404, 409, 422)
 
@@ -166,8 +168,12 @@ def build_app(service: Callable[[], ApiService]) -> APIGatewayRestResolver:
 
     @app.post("/invoices/<invoice_id>/payments", responses=_WRITE,
               summary="Record a payment (partial allowed; an overpayment is kept as a credit)")
-    def add_payment(invoice_id: IdPath, body: Annotated[PaymentIn, Body()]) -> Response[PaymentOut]:
-        return Response(201, "application/json", service().add_payment(invoice_id, body))
+    def add_payment(invoice_id: IdPath, body: Annotated[PaymentIn, Body()],
+                    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255,
+                                                                  description=_IDEMPOTENCY)] = None
+                    ) -> Response[PaymentOut]:
+        reply = service().add_payment(invoice_id, body, idempotency_key)
+        return Response(200 if reply.replayed else 201, "application/json", reply)
 
     @app.post("/invoices/<invoice_id>/dispute", summary="Open a dispute (pauses the reminders)",
               responses=_WRITE)
