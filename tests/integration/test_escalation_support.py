@@ -182,9 +182,9 @@ def approve(aws: EmbeddedAws, link: str, day: dt.date = RUN, decision: str = "ap
             reason: str = "") -> dict[str, Any]:
     page = follow(aws, "GET", link, day=day)
     assert page["statusCode"] == 200, page["body"]
-    sig = re.search(r'name="sig" value="([^"]+)"', page["body"])
-    assert sig is not None
-    return follow(aws, "POST", link, {"sig": sig.group(1), "decision": decision, "reason": reason}, day=day)
+    form = approvals.person_form(page["body"], decision, reason)       # the code typed, like a person
+    assert form.get("sig") and form.get("form") and form.get("confirm"), form
+    return follow(aws, "POST", link, form, day=day)
 
 
 def topic_messages(aws: EmbeddedAws) -> list[str]:

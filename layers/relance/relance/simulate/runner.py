@@ -325,7 +325,7 @@ class SeasonRunner:
         if page.get("statusCode") != 200 or sig is None:
             raise RelanceError(f"the approval page answered {page.get('statusCode')} for customer {customer}")
         decision = "approve" if event.type == "approve" else "reject"
-        form = {"sig": sig.group(1), "decision": decision, "reason": event.reason}
+        form = approvals.person_form(str(page["body"]), decision, event.reason)   # types the code, like a person
         answer = self.aws.invoke("ApprovalFunction", approvals.api_event("POST", link, form, when=when))
         if answer.get("statusCode") != 200:
             raise RelanceError(f"the approval page refused the decision ({answer.get('statusCode')})")
