@@ -241,12 +241,57 @@ def caller_identity(event: Mapping[str, Any]) -> str | None:
     return None
 
 
+MAX_JSON_DEPTH = 8        # the deepest body of the API (a plan's instalments) is 3 levels deep
+
+
+def _refusal(status: int, message: str) -> dict[str, Any]:
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "isBase64Encoded": False,
+            "body": json.dumps({"error": message, "field": None})}
+
+
+def _json_depth(value: Any) -> int:
+    depth, level = 0, [value]
+    while level:                                     # breadth first: no recursion on hostile input
+        depth += 1
+        level = [child for item in level if isinstance(item, dict | list)
+                 for child in (item.values() if isinstance(item, dict) else item)
+                 if isinstance(child, dict | list)]
+    return depth
+
+
+def body_problem(event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """415 for a body that is not JSON by its Content-Type, 400 for JSON nested beyond MAX_JSON_DEPTH
+    (Python's parser would raise RecursionError, a 500), else None."""
+    body = event.get("body")
+    if not isinstance(body, str) or not body.strip():
+        return None
+    headers = event.get("headers") or {}
+    content_type = next((str(v) for k, v in headers.items() if str(k).lower() == "content-type"), "")
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media and media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
+        return _refusal(415, f"the request body must be application/json, not {media[:60]}")
+    # Cheap bound before parsing: more opening brackets than any body needs is refused unparsed.
+    if body.count("[") + body.count("{") > 10_000:
+        return _refusal(400, "the request body is nested too deeply or too large")
+    try:
+        parsed = json.loads(body)
+    except RecursionError:
+        return _refusal(400, "the request body is nested too deeply")
+    except ValueError:
+        return None                                  # the resolver answers "not valid JSON"
+    if _json_depth(parsed) > MAX_JSON_DEPTH:
+        return _refusal(400, f"the request body is nested too deeply (more than {MAX_JSON_DEPTH} levels)")
+    return None
+
+
 def handle(app: APIGatewayRestResolver, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-    """Refuse a request without a caller identity (403), else route it."""
+    """Refuse a request without a caller identity (403), a body that is not JSON (415) or nested too
+    deeply (400), else route it."""
     if caller_identity(event) is None:
-        return {"statusCode": 403, "headers": {"Content-Type": "application/json"}, "isBase64Encoded": False,
-                "body": json.dumps({"error": "request without a caller identity (AWS_IAM signature)",
-                                    "field": None})}
+        return _refusal(403, "request without a caller identity (AWS_IAM signature)")
+    problem = body_problem(event)
+    if problem is not None:
+        return problem
     return app.resolve(dict(event), context)
 
 

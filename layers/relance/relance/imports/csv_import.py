@@ -89,8 +89,8 @@ _KINDS = {
 }
 # Spaces a spreadsheet may put between thousands: normal, no-break, narrow no-break, thin.
 _GROUP_SPACES = " \u00a0\u202f\u2009"
-_FR_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_FR_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$", re.ASCII)
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
 
 
 # ---------------------------------------------------------------------------- report
@@ -203,6 +203,8 @@ def normalize_header(text: str) -> str:
 def parse_csv_amount(text: str) -> Decimal:
     """A French or plain amount (``1 200,50``, ``1200.50``, ``1200,5 €``) as Decimal; ambiguity is refused."""
     value = text.strip().removesuffix("€").removesuffix("EUR").strip()
+    if any(ch.isdigit() and not ch.isascii() for ch in value):
+        raise ValueError(f"amount {text!r} must be written with ASCII digits 0-9")
     if "," in value and "." in value:
         raise ValueError(f"ambiguous amount {text!r}: write 1200.00, 1200,00 or 1 200,00 "
                          "(not both a comma and a dot)")
