@@ -9,7 +9,7 @@ Entries:
 - ``api``: ``(method, path, body[, headers])`` sent to the REST API handler (body ``str`` = raw body) -> 4xx
   JSON.
 - ``csv``: the bytes of a CSV file given to ``relance import FILE`` (a good row ``{good}`` is added to
-  row-level cases) -> exit 2, one line.
+  row-level cases) -> exit 2, one line; the good row is not imported either (all or nothing).
 - ``cli``: argv of another ``relance`` command -> exit 2, one line.
 - ``facturx``: a PDF dropped under ``imports/`` (built by ``facturx_input``) -> import report, ``ok: false``.
 - ``s3key``: an object key dropped in the bucket -> refused or reported, nothing read.
@@ -41,7 +41,7 @@ ENTRIES = {
 }
 OUTCOMES = {
     "api": "HTTP 4xx `{error, field}`",
-    "csv": "exit 2, one line `FILE:LINE: reason`; good rows imported",
+    "csv": "exit 2, one line `FILE:LINE: reason`; nothing imported (the file is all or nothing)",
     "cli": "exit 2, one line",
     "facturx": "report `ok: false` with the reason",
     "s3key": "refused, nothing read",
@@ -59,7 +59,7 @@ class Case:
     what: str
     input: Any
     error: str
-    row_level: bool = True      # csv: the rest of the file is still imported
+    row_level: bool = True      # csv: the file has a good row too, which is not imported (all or nothing)
 
     def __str__(self) -> str:
         return self.id

@@ -145,6 +145,22 @@ class Ledger:
         created = self.store.create_invoice(fields, first, today, attachment_key)
         return invoice, created
 
+    def create_invoices(self, batch: Sequence[tuple[Invoice, Customer]], today: dt.date) -> list[str]:
+        """Store new, validated invoices of known customers in batches (imports); returns the ids that
+        existed already (created by someone else between the check and the write)."""
+        rows: list[tuple[Mapping[str, Any], dt.date | None]] = []
+        for invoice, customer in batch:
+            policy = self.policy_for(customer)
+            fields = invoice.model_dump(mode="json", exclude_none=True)
+            fields["balance"] = str(invoice.outstanding)
+            record = InvoiceRecord(invoice_id=invoice.id, customer_id=invoice.customer, raw=fields,
+                                   status=invoice.status.value, balance=invoice.outstanding)
+            ctx = CustomerContext(kind=customer.kind, segment=customer.segment, case_balance=invoice.outstanding,
+                                  overdue_invoices=1 if invoice.due < today else 0)
+            rows.append((fields, next_action(policy, record, ctx, today)
+                         if invoice.status is InvoiceStatus.OPEN else None))
+        return self.store.create_invoices(rows, today)
+
     # ---- changing --------------------------------------------------------------------------------
     def _change(self, invoice_id: str, today: dt.date,
                 mutate: Callable[[InvoiceRecord], tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]],
