@@ -3,12 +3,14 @@
 - :func:`put_raw_invoice_item`: an invoice item written as a legacy import or a broken writer leaves it,
   bypassing every validation, so that the dispatcher's quarantine can be exercised;
 - :func:`api_event`: the API Gateway (REST, proxy) event a person's browser produces when following an
-  approval link.
+  approval link;
+- :func:`person_form`: what that person then submits from the approval page (the code typed by hand).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 import urllib.parse
 from collections.abc import Mapping
@@ -52,3 +54,10 @@ def api_event(method: str, link: str, form: dict[str, str] | None = None, *,
                            "requestTimeEpoch": int(moment.timestamp() * 1000)},
         "body": body, "isBase64Encoded": False,
     }
+
+
+def person_form(page_html: str, decision: str, reason: str = "") -> dict[str, str]:
+    """What a person sends from the approval page: its hidden fields, the decision, the code typed."""
+    hidden = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">', page_html))
+    code = re.search(r'<strong class="code">([A-Z0-9]{1,4})</strong>', page_html)
+    return {**hidden, "decision": decision, "reason": reason, "confirm": code.group(1) if code else ""}

@@ -33,13 +33,13 @@ app = build_app(_service)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler(capture_response=False)
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     response = handle(app, event, context)
     if event.get("httpMethod") == "POST" and str(event.get("path", "")).endswith("/payments") \
             and response.get("statusCode") == 201:
-        try:   # AmountRecovered: the part of the payment that reduced a balance
+        try:   # AmountRecovered: the part of the payment that reduced a balance (a replay is 200, not counted)
             observability.add_amount_recovered(metrics, [json.loads(response["body"])["applied"]])
         except (KeyError, TypeError, ValueError, ArithmeticError):
             logger.warning("payment recorded but its amount is unreadable: AmountRecovered not counted")

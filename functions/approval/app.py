@@ -81,14 +81,21 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
                                                     "method": method})
         return _reply(check.status, page.message_page(check.status))
     approval = check.approval
+    key = approvals.signing_key(env(APPROVAL_SECRET_ARN), services.client("secretsmanager"))
+    case_id = str(approval["case_id"])
     if method == "GET":
-        case_item = services.store.get_case(str(approval["case_id"]))
-        if case_item is None:
-            return _reply(404, page.message_page(404))
-        return _reply(200, page.case_page(case_item, sig, str(approval["expires"])))
+        return _case_page(services, approval, sig, key, now, 200)
     decision = form.get("decision", "")
     if decision not in ("approve", "reject"):
         return _reply(400, page.message_page(400))
+    # The deliberate act: the one-time value of a GET of this page, and the code typed by a person.
+    if not approvals.check_form_token(key, approval_id, form.get("form", ""), now):
+        logger.info("approval POST without a valid form value (scanner or stale page)")
+        return _reply(403, page.message_page("stale"))
+    if not approvals.code_matches(case_id, form.get("confirm", "")):
+        logger.info("approval POST without the confirmation code")
+        return _case_page(services, approval, sig, key, now, 400,
+                          "Recopiez le code de confirmation affiché avant de choisir.")
     if not approvals.decide(services, approval, decision, form.get("reason", "").strip(), now):
         return _reply(410, page.message_page(410))
     logger.info("approval decided", extra={"case_id": approval["case_id"], "decision": decision})
@@ -96,8 +103,19 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
     return _reply(200, page.message_page(decision))
 
 
+def _case_page(services: Services, approval: dict[str, Any], sig: str, key: bytes, now: float, status: int,
+               error: str = "") -> dict[str, Any]:
+    case_id = str(approval["case_id"])
+    case_item = services.store.get_case(case_id)
+    if case_item is None:
+        return _reply(404, page.message_page(404))
+    token = approvals.form_token(key, str(approval["pk"]).removeprefix("APPROVAL#"), now)
+    return _reply(status, page.case_page(case_item, sig, str(approval["expires"]), token,
+                                         approvals.confirmation_code(case_id), error))
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)   # nothing personal in X-Ray
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:

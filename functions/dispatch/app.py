@@ -27,7 +27,7 @@ def parse_body(record: SQSRecord) -> tuple[str, dt.date]:
         raise ValidationError(f"malformed work message ({exc!r})", f"SQS message {record.message_id}") from None
 
 
-@tracer.capture_method
+@tracer.capture_method(capture_response=False, capture_error=False)
 def handle_record(record: SQSRecord) -> None:
     observability.correlate(logger, sqs_message_id=record.message_id)
     try:
@@ -61,7 +61,7 @@ def _count(report: DispatchReport) -> None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return process_partial_response(event=event, record_handler=handle_record, processor=processor,

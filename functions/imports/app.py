@@ -18,7 +18,7 @@ __all__ = ["lambda_handler", "today_paris"]
 
 
 @logger.inject_lambda_context(correlation_id_path="id")  # the EventBridge event's id
-@tracer.capture_lambda_handler(capture_response=False)
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = Settings.from_env(require=["letters_bucket"])

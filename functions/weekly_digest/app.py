@@ -18,7 +18,7 @@ logger, tracer, metrics = observability.powertools()
 
 
 @logger.inject_lambda_context(correlation_id_path="id")  # the scheduled event's id
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:

@@ -6,9 +6,10 @@ lost); docs/hardening.md's table is generated from this list (``python -m`` not 
 
 Entries:
 
-- ``api``: ``(method, path, body)`` sent to the REST API handler (body ``str`` = raw body) -> 4xx JSON.
+- ``api``: ``(method, path, body[, headers])`` sent to the REST API handler (body ``str`` = raw body) -> 4xx
+  JSON.
 - ``csv``: the bytes of a CSV file given to ``relance import FILE`` (a good row ``{good}`` is added to
-  row-level cases) -> exit 2, one line.
+  row-level cases) -> exit 2, one line; the good row is not imported either (all or nothing).
 - ``cli``: argv of another ``relance`` command -> exit 2, one line.
 - ``facturx``: a PDF dropped under ``imports/`` (built by ``facturx_input``) -> import report, ``ok: false``.
 - ``s3key``: an object key dropped in the bucket -> refused or reported, nothing read.
@@ -40,7 +41,7 @@ ENTRIES = {
 }
 OUTCOMES = {
     "api": "HTTP 4xx `{error, field}`",
-    "csv": "exit 2, one line `FILE:LINE: reason`; good rows imported",
+    "csv": "exit 2, one line `FILE:LINE: reason`; nothing imported (the file is all or nothing)",
     "cli": "exit 2, one line",
     "facturx": "report `ok: false` with the reason",
     "s3key": "refused, nothing read",
@@ -58,7 +59,7 @@ class Case:
     what: str
     input: Any
     error: str
-    row_level: bool = True      # csv: the rest of the file is still imported
+    row_level: bool = True      # csv: the file has a good row too, which is not imported (all or nothing)
 
     def __str__(self) -> str:
         return self.id
@@ -116,7 +117,28 @@ CASES: list[Case] = [
          _csv("C9;Client;entreprise;X5;17/03/2026;16/04/2026;mille euros"), "is not an amount"),
     Case("csv-amount-bad-spaces", "csv", "spaces not between groups of three (`12 00,00`)",
          _csv("C9;Client;entreprise;X6;17/03/2026;16/04/2026;12 00,00"), "spaces may only separate groups"),
+    Case("api-amount-fullwidth", "api", "amount in full-width digits (`１８００.００`)",
+         ("POST", "/invoices/A1/payments", {"amount": "１８００.００"}), "ASCII digits"),
+    Case("api-amount-arabic-indic", "api", "amount in Arabic-Indic digits (`١٨٠٠`)",
+         ("POST", "/invoices/A1/payments", {"amount": "١٨٠٠"}), "ASCII digits"),
+    Case("csv-amount-fullwidth", "csv", "amount in full-width digits",
+         _csv("C9;Client;entreprise;X15;17/03/2026;16/04/2026;１８００,００"), "ASCII digits"),
     # ---- dates -----------------------------------------------------------------------------------
+    Case("api-date-year-9999", "api", "year 9999", ("POST", "/invoices", _invoice(issued="9999-12-01",
+                                                                                 due="9999-12-31")),
+         "between 2000 and 2100"),
+    Case("api-date-year-0001", "api", "year 0001", ("POST", "/invoices", _invoice(issued="0001-01-01",
+                                                                                 due="0001-02-01")),
+         "between 2000 and 2100"),
+    Case("api-date-year-1900", "api", "year 1900", ("POST", "/invoices", _invoice(issued="1900-01-01",
+                                                                                 due="1900-02-01")),
+         "between 2000 and 2100"),
+    Case("api-payment-date-far", "api", "payment dated 2150",
+         ("POST", "/invoices/A1/payments", {"amount": "10.00", "date": "2150-01-01"}), "between 2000 and 2100"),
+    Case("csv-date-year-1900", "csv", "year 1900 in a CSV date",
+         _csv("C9;Client;entreprise;X16;17/03/1900;16/04/1900;100,00"), "between 2000 and 2100"),
+    Case("csv-date-fullwidth", "csv", "date in full-width digits",
+         _csv("C9;Client;entreprise;X17;１７/０３/２０２６;16/04/2026;100,00"), "is not a date"),
     Case("api-date-non-iso", "api", "French date in JSON (`16/04/2026`)",
          ("POST", "/invoices", _invoice(due="16/04/2026")), "is not an ISO date"),
     Case("api-date-missing", "api", "missing due date",
@@ -157,14 +179,43 @@ CASES: list[Case] = [
     Case("api-id-path-trick", "api", "id with path tricks", ("POST", "/customers", _customer(id="../../etc")),
          "is not a valid id"),
     Case("api-id-in-path", "api", "id with a quote in the URL path", ("GET", "/invoices/A1'OR'1", None),
-         "String should match pattern"),
+         "is not a valid id"),
     Case("api-body-not-json", "api", "body not JSON", ("POST", "/invoices", "{not json"), "not valid JSON"),
     Case("api-body-array", "api", "body a JSON array", ("POST", "/invoices", "[1, 2]"), "must be a JSON object"),
+    Case("api-body-nested", "api", "JSON nested 100,000 deep",
+         ("POST", "/invoices/A1/payments", '{"amount": ' + "[" * 100_000 + "]" * 100_000 + "}"), "nested"),
+    Case("api-body-nested-small", "api", "JSON nested 50 deep (beyond any body of the API)",
+         ("POST", "/invoices/A1/payments", '{"amount": ' + "[" * 50 + "]" * 50 + "}"), "nested"),
+    Case("api-body-text-plain", "api", "`text/plain` body",
+         ("POST", "/invoices/A1/payments", '{"amount": "10.00"}', {"Content-Type": "text/plain"}),
+         "application/json"),
+    Case("api-body-form", "api", "form-encoded body",
+         ("POST", "/invoices/A1/payments", "amount=10.00", {"Content-Type": "application/x-www-form-urlencoded"}),
+         "application/json"),
     Case("api-body-missing", "api", "no body", ("POST", "/invoices/A1/payments", None), "body is missing"),
     Case("api-email-header-injection", "api", "CRLF + Bcc in the email",
          ("POST", "/customers", _customer(email="a@b.example\r\nBcc: victim@c.example")), "is not an email"),
     Case("api-name-crlf", "api", "CRLF + Bcc in the name",
          ("POST", "/customers", _customer(name="Evil\r\nBcc: victim@c.example")), "control characters"),
+    Case("api-name-nul", "api", "NUL in the name", ("POST", "/customers", _customer(name="Evil\x00SARL")),
+         "control characters"),
+    Case("api-name-esc", "api", "ESC (terminal escape) in the name",
+         ("POST", "/customers", _customer(name="Evil\x1b[31mSARL")), "control characters"),
+    Case("api-name-bidi", "api", "bidi override (U+202E) in the name",
+         ("POST", "/customers", _customer(name="Facture \u202egpj.exe")), "bidirectional"),
+    Case("api-name-zero-width", "api", "zero-width space in the name",
+         ("POST", "/customers", _customer(name="Boulan\u200bgerie")), "invisible"),
+    Case("api-name-noncharacter", "api", "U+FFFF in the name", ("POST", "/customers", _customer(name="Client\uffff")),
+         "noncharacter"),
+    Case("api-reason-esc", "api", "ESC in a dispute reason",
+         ("POST", "/invoices/A1/dispute", {"reason": "ok\x1b]0;pwned\x07"}), "control characters"),
+    Case("api-reason-bidi", "api", "bidi isolate (U+2066) in a write-off reason",
+         ("POST", "/invoices/A1/write-off", {"reason": "accord \u2066client\u2069"}), "bidirectional"),
+    Case("api-reference-crlf", "api", "CRLF in a payment reference",
+         ("POST", "/invoices/A1/payments", {"amount": "10.00", "reference": "VIR\r\nX-Evil: 1"}),
+         "control characters"),
+    Case("api-reference-zero-width", "api", "zero-width joiner in a payment reference",
+         ("POST", "/invoices/A1/payments", {"amount": "10.00", "reference": "VIR\u200d1"}), "invisible"),
     Case("api-name-oversized", "api", "name of 10,000 characters", ("POST", "/customers", _customer(name="x" * 10000)),
          "at most 200"),
     Case("api-reason-oversized", "api", "dispute reason of 100,000 characters",
@@ -182,6 +233,10 @@ CASES: list[Case] = [
     Case("csv-crlf-name", "csv", "CRLF + Bcc inside a quoted name",
          _csv('C9;"Evil\r\nBcc: victim@c.example";entreprise;X11;17/03/2026;16/04/2026;100,00'),
          "control characters"),
+    Case("csv-bidi-name", "csv", "bidi override in a name",
+         _csv("C9;Client \u202eLRAS;entreprise;X18;17/03/2026;16/04/2026;100,00"), "bidirectional"),
+    Case("csv-noncharacter-name", "csv", "U+FFFE in a name",
+         _csv("C9;Client \ufffe;entreprise;X19;17/03/2026;16/04/2026;100,00"), "noncharacter"),
     Case("csv-oversized-name", "csv", "name of 5,000 characters",
          _csv(f"C9;{'x' * 5000};entreprise;X12;17/03/2026;16/04/2026;100,00"), "at most 200"),
     Case("csv-invoice-id-path", "csv", "invoice id with path tricks",
@@ -249,6 +304,12 @@ CASES: list[Case] = [
          {"customer": {"email": None}}, "has no usable contact"),
     Case("stored-customer-crlf", "stored", "customer name with CRLF + Bcc",
          {"customer": {"name": "Evil\r\nBcc: victim@c.example"}}, "control characters"),
+    Case("stored-customer-noncharacter", "stored", "customer name with U+FFFE",
+         {"customer": {"name": "Client \ufffe SARL"}}, "noncharacter"),
+    Case("stored-customer-bidi", "stored", "customer name with a bidi override",
+         {"customer": {"name": "Client \u202eLRAS"}}, "bidirectional"),
+    Case("stored-invoice-year-9999", "stored", "invoice due in year 9999",
+         _stored_invoice(issued="9999-12-01", due="9999-12-31"), "between 2000 and 2100"),
     Case("stored-customer-missing", "stored", "invoice whose customer does not exist",
          {"customer": None}, "does not exist"),
     # ---- policies ----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from test_escalation_support import (
 
 from relance.escalation import approvals
 from relance_dev.embedded import EmbeddedAws
+from relance_dev.inputs import person_form
 
 
 @pytest.fixture
@@ -102,10 +103,10 @@ def test_expired_link_is_410(case: tuple[EmbeddedAws, str, str]) -> None:
 
 def test_post_decides_once_and_the_link_is_then_used(case: tuple[EmbeddedAws, str, str]) -> None:
     aws, case_id, link = case
-    sig = _sig(follow(aws, "GET", link)["body"])
-    first = follow(aws, "POST", link, {"sig": sig, "decision": "approve"})
+    form = person_form(follow(aws, "GET", link)["body"], "approve")
+    first = follow(aws, "POST", link, form)
     assert first["statusCode"] == 200 and "approuvée" in first["body"]
-    second = follow(aws, "POST", link, {"sig": sig, "decision": "reject"})
+    second = follow(aws, "POST", link, {**form, "decision": "reject"})
     assert second["statusCode"] == 410
     assert follow(aws, "GET", link)["statusCode"] == 410
     approval = approval_of(aws, case_id)
@@ -121,7 +122,7 @@ def test_the_task_token_never_appears_in_a_page_or_a_log(case: tuple[EmbeddedAws
     caplog.set_level(logging.INFO)      # the functions log at INFO (POWERTOOLS_LOG_LEVEL)
     token = str(approval_of(aws, case_id)["task_token"])
     pages = [follow(aws, "GET", link)["body"], follow(aws, "GET", link + "x")["body"]]
-    pages.append(follow(aws, "POST", link, {"sig": link.split("sig=")[1], "decision": "approve"})["body"])
+    pages.append(follow(aws, "POST", link, person_form(pages[0], "approve"))["body"])
     in_state(aws, case_id, "WaitForOutcome")
     for page in pages:
         assert token not in page

@@ -20,7 +20,7 @@ from relance.escalation.services import Services
 from relance.settings import Settings
 from relance.store import SentStep
 from relance_dev.embedded import EmbeddedAws
-from relance_dev.inputs import api_event
+from relance_dev.inputs import api_event, person_form
 
 RUN = dt.date(2026, 6, 5)          # handoff date of an invoice due 2026-04-16 (policies/standard.yaml)
 DUE = dt.date(2026, 4, 16)
@@ -183,9 +183,9 @@ def approve(aws: EmbeddedAws, link: str, day: dt.date = RUN, decision: str = "ap
             reason: str = "") -> dict[str, Any]:
     page = follow(aws, "GET", link, day=day)
     assert page["statusCode"] == 200, page["body"]
-    sig = re.search(r'name="sig" value="([^"]+)"', page["body"])
-    assert sig is not None
-    return follow(aws, "POST", link, {"sig": sig.group(1), "decision": decision, "reason": reason}, day=day)
+    form = person_form(page["body"], decision, reason)       # the code typed, like a person
+    assert form.get("sig") and form.get("form") and form.get("confirm"), form
+    return follow(aws, "POST", link, form, day=day)
 
 
 def topic_messages(aws: EmbeddedAws) -> list[str]:

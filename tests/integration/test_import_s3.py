@@ -51,13 +51,16 @@ def drop(embedded: EmbeddedAws, monkeypatch: pytest.MonkeyPatch, lambda_context:
 def test_csv_dropped_is_imported_with_a_report_next_to_it(drop: Any, embedded: EmbeddedAws) -> None:
     result, report = drop("imports/factures-avril.csv", CSV)
     assert result == {"imports": [{"key": "imports/factures-avril.csv", "ok": False, "errors": 1}]}
-    assert report is not None and report["invoices"]["created"] == 1
+    assert report is not None and report["invoices"]["created"] == 0        # all or nothing
     (error,) = report["errors"]
     assert error["line"] == 3 and error["field"] == "amount" and "ambiguous" in error["reason"]
     assert report["imported_on"] == "2026-05-04"        # the event's day in Paris, not the wall clock
+    assert ledger_of(embedded).store.get_invoice("F-001") is None
+    _, report = drop("imports/factures-avril.csv", CSV.replace(b"1,800.00", b"1800.00"))
+    assert report is not None and report["ok"] and report["invoices"]["created"] == 2
     assert ledger_of(embedded).invoice("F-001").balance == 1800
     _, again = drop("imports/factures-avril.csv")
-    assert again is not None and again["invoices"]["created"] == 0 and again["invoices"]["unchanged"] == 1
+    assert again is not None and again["invoices"]["created"] == 0 and again["invoices"]["unchanged"] == 2
 
 
 def test_factur_x_dropped_creates_invoice_and_keeps_the_pdf(drop: Any, embedded: EmbeddedAws) -> None:

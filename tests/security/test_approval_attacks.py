@@ -15,6 +15,7 @@ from test_escalation_support import (
 
 from relance.escalation import approvals
 from relance_dev.embedded import EmbeddedAws
+from relance_dev.inputs import person_form
 
 
 @pytest.fixture
@@ -49,7 +50,7 @@ def test_nothing_but_a_signed_post_from_the_page_decides(case: tuple[EmbeddedAws
 
 def test_replaying_the_approving_post_changes_nothing(case: tuple[EmbeddedAws, str, str]) -> None:
     aws, case_id, link = case
-    form = {"sig": link.split("sig=")[1], "decision": "approve"}
+    form = person_form(follow(aws, "GET", link)["body"], "approve")
     assert follow(aws, "POST", link, form)["statusCode"] == 200
     in_state(aws, case_id, "WaitForOutcome")
     entered = states_entered(aws, case_id)

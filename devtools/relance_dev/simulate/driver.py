@@ -191,8 +191,10 @@ class SeasonDriver:
             mime = email.message_from_string(raw)
             attachments = tuple((part.get_filename() or "attachment.pdf", _bytes(part.get_payload(decode=True)))
                                 for part in mime.walk() if part.get_content_type() == "application/pdf")
-            yield Delivery("email", mime.get("X-Relance-Customer", ""),
-                           tuple(filter(None, mime.get("X-Relance-Invoices", "").split(","))),
+            from relance.keys import from_key_part  # the ids are percent-encoded in the headers
+
+            yield Delivery("email", from_key_part(mime.get("X-Relance-Customer", "")),
+                           tuple(from_key_part(i) for i in mime.get("X-Relance-Invoices", "").split(",") if i),
                            mime.get("X-Relance-Step", ""), _address(mime), _subject(mime),
                            raw.encode("utf-8"), attachments, _text_body(mime))
 

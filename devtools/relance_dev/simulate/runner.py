@@ -39,7 +39,7 @@ from relance.store import Store, due_keys, events_between, quarantine_items
 from relance_dev import faults
 from relance_dev.embedded import embedded_aws
 from relance_dev.embedded.embedded import patched_environ
-from relance_dev.inputs import api_event, put_raw_invoice_item
+from relance_dev.inputs import api_event, person_form, put_raw_invoice_item
 from relance_dev.simulate.driver import Delivery, SeasonDriver
 from relance_dev.simulate.fastmoto import faster_moto
 from relance_dev.simulate.log import LogWriter, SentFiles, line, safe_name
@@ -326,7 +326,7 @@ class SeasonRunner:
         if page.get("statusCode") != 200 or sig is None:
             raise RelanceError(f"the approval page answered {page.get('statusCode')} for customer {customer}")
         decision = "approve" if event.type == "approve" else "reject"
-        form = {"sig": sig.group(1), "decision": decision, "reason": event.reason}
+        form = person_form(str(page["body"]), decision, event.reason)   # types the code, like a person
         answer = self.aws.invoke("ApprovalFunction", api_event("POST", link, form, when=when))
         if answer.get("statusCode") != 200:
             raise RelanceError(f"the approval page refused the decision ({answer.get('statusCode')})")

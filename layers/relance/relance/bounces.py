@@ -6,14 +6,16 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from relance.keys import from_tag_value
 from relance.store import Store
 
 
 def handle_ses_notification(store: Store, notification: dict[str, Any]) -> int:
     """Mark the customer behind a bounced/complained message. Returns how many customers were marked.
 
-    The customer is found from the SES tag ``customer`` that every relance email carries; transient
-    bounces (mailbox full) are ignored, the next step will simply try again.
+    The customer is found from the SES tag ``customer`` that every relance email carries (base64url of
+    the id, see relance.keys: ``C/1`` and ``C_1`` stay apart); a value that is not one is ignored rather
+    than guessed. Transient bounces (mailbox full) are ignored, the next step will simply try again.
     """
     kind = notification.get("eventType") or notification.get("notificationType")
     if kind == "Bounce":
@@ -25,8 +27,9 @@ def handle_ses_notification(store: Store, notification: dict[str, Any]) -> int:
     customers = tags.get("customer") or []
     marked = 0
     when = _event_date(notification)
-    for customer_id in customers:
-        if store.get_customer_raw(customer_id) is None:
+    for tag in customers:
+        customer_id = from_tag_value(str(tag))
+        if customer_id is None or store.get_customer_raw(customer_id) is None:
             continue
         store.set_customer_fields(customer_id, email_bounced=True)
         for invoice_id in store.customer_collection(customer_id)[1]:

@@ -27,6 +27,7 @@ from botocore.exceptions import ClientError
 
 from relance.channels import Channel, ChannelRefused, OutgoingMessage, Receipt
 from relance.errors import RateMissingError, RelanceError
+from relance.keys import safe_name
 from relance.ledger import Ledger, customer_context, engine_state, invoice_amount, invoice_due, next_action
 from relance.models import Customer, Invoice, parse_record
 from relance.money import ZERO
@@ -388,7 +389,9 @@ def _permission_denied(exc: ClientError) -> str | None:
 def case_id_for(customer_id: str, step_id: str, invoice_ids: Sequence[str]) -> str:
     """A case is one customer's invoices handed off together; its id is stable, so a restart is a no-op."""
     digest = hashlib.sha256(json.dumps([customer_id, step_id, sorted(invoice_ids)]).encode()).hexdigest()
-    return f"{customer_id[:40]}-{digest[:16]}"
+    # [A-Za-z0-9_-] only: a valid Step Functions execution name, S3 key segment and SES tag; the readable
+    # prefix is lossy (``C/1`` and ``C_1`` both give ``C_1``), the digest of the exact ids keeps cases apart.
+    return f"{safe_name(customer_id, 40)}-{digest[:16]}"
 
 
 def invoice_line(customer: Customer, record: InvoiceRecord, on: dt.date, step_id: str

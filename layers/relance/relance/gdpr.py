@@ -26,6 +26,7 @@ is an operator's command, run rarely; the daily run never scans.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -259,12 +260,17 @@ def _events(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [i for i in items if str(i.get("sk", "")).startswith("EVT#")]
 
 
+# Credentials, not personal data: a Step Functions task token (outcome_token, task_token) resumes the
+# escalation for whoever holds it, a signature opens the approval page. Never exported (issue 14.3).
+_SECRET_FIELD = re.compile(r"token|secret|signature|^sig$", re.IGNORECASE)
+
+
 def _plain(value: Any) -> Any:
-    """DynamoDB values -> JSON: Decimal as a string (money) or an int, sets as sorted lists."""
+    """DynamoDB values -> JSON: Decimal as a string (money) or an int, sets as sorted lists; secrets left out."""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() and abs(value) > 10**6 else str(value)
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): _plain(v) for k, v in value.items() if not _SECRET_FIELD.search(str(k))}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if isinstance(value, set | frozenset):

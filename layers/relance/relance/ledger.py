@@ -23,6 +23,24 @@ from relance.store import ConflictError, InvoiceRecord, Store
 _RETRIES = 5
 
 
+@dataclass(frozen=True)
+class PaymentKey:
+    """An idempotency key for a payment: ``digest`` names it (sha256 of the client's key), ``fingerprint``
+    is the sha256 of the request it came with (a key reused with another request is refused)."""
+
+    digest: str
+    fingerprint: str
+
+
+class DuplicatePayment(RelanceError):
+    """The idempotency key was already used on this invoice; ``booked`` is what it booked then."""
+
+    def __init__(self, booked: Mapping[str, Any], same_request: bool) -> None:
+        super().__init__("this idempotency key was already used")
+        self.booked = dict(booked)
+        self.same_request = same_request
+
+
 def invoice_due(record: InvoiceRecord) -> dt.date:
     return dt.date.fromisoformat(str(record.raw["due"]))
 
@@ -127,11 +145,30 @@ class Ledger:
         created = self.store.create_invoice(fields, first, today, attachment_key)
         return invoice, created
 
+    def create_invoices(self, batch: Sequence[tuple[Invoice, Customer]], today: dt.date) -> list[str]:
+        """Store new, validated invoices of known customers in batches (imports); returns the ids that
+        existed already (created by someone else between the check and the write)."""
+        rows: list[tuple[Mapping[str, Any], dt.date | None]] = []
+        for invoice, customer in batch:
+            policy = self.policy_for(customer)
+            fields = invoice.model_dump(mode="json", exclude_none=True)
+            fields["balance"] = str(invoice.outstanding)
+            record = InvoiceRecord(invoice_id=invoice.id, customer_id=invoice.customer, raw=fields,
+                                   status=invoice.status.value, balance=invoice.outstanding)
+            ctx = CustomerContext(kind=customer.kind, segment=customer.segment, case_balance=invoice.outstanding,
+                                  overdue_invoices=1 if invoice.due < today else 0)
+            rows.append((fields, next_action(policy, record, ctx, today)
+                         if invoice.status is InvoiceStatus.OPEN else None))
+        return self.store.create_invoices(rows, today)
+
     # ---- changing --------------------------------------------------------------------------------
     def _change(self, invoice_id: str, today: dt.date,
-                mutate: Callable[[InvoiceRecord], tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]]
-                ) -> InvoiceRecord:
-        """Read, mutate, recompute the next action and write; retried when someone wrote in between."""
+                mutate: Callable[[InvoiceRecord], tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]],
+                extra: Callable[[InvoiceRecord], Sequence[dict[str, Any]]] | None = None) -> InvoiceRecord:
+        """Read, mutate, recompute the next action and write; retried when someone wrote in between.
+
+        ``extra(record)`` gives more transaction items written with the change (an idempotency key).
+        """
         for _ in range(_RETRIES):
             record = self.invoice(invoice_id)
             changes, events = mutate(record)
@@ -142,19 +179,36 @@ class Ledger:
             nxt = next_action(self.policy_for(customer), updated, ctx, today) if updated.status == "open" else None
             try:
                 self.store.update_invoice_state(record, changes=changes, next_action=nxt,
-                                                events=[(today, kind, details) for kind, details in events])
+                                                events=[(today, kind, details) for kind, details in events],
+                                                extra_items=extra(record) if extra else ())
             except ConflictError:
                 continue
             return _apply(updated, {"next_action": nxt})
         raise RelanceError(f"invoice {invoice_id} kept changing under us; try again")
 
     def record_payment(self, invoice_id: str, amount: Decimal, paid_on: dt.date,
-                       reference: str | None = None) -> InvoiceRecord:
-        """A payment, possibly partial. An overpayment is kept as a credit and reported, never lost."""
+                       reference: str | None = None, idempotency: PaymentKey | None = None) -> InvoiceRecord:
+        """A payment, possibly partial. An overpayment is kept as a credit and reported, never lost.
+
+        With ``idempotency``, the key is written in the same transaction as the payment (a conditional
+        put): a retry finds it and raises :class:`DuplicatePayment` with what was booked, never books twice.
+        """
         if amount <= 0:
             raise ValidationError("a payment must be positive", f"invoice {invoice_id} field 'amount'")
 
+        def extra(record: InvoiceRecord) -> list[dict[str, Any]]:
+            if idempotency is None:
+                return []
+            applied = min(amount, record.balance)
+            return [self.store.payment_key_put(invoice_id, idempotency.digest, {
+                "fingerprint": idempotency.fingerprint, "date": paid_on.isoformat(),
+                "applied": str(cents(applied)), "credit": str(cents(amount - applied))})]
+
         def mutate(record: InvoiceRecord) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+            if idempotency is not None:
+                booked = self.store.get_payment_key(invoice_id, idempotency.digest)
+                if booked is not None:
+                    raise DuplicatePayment(booked, booked.get("fingerprint") == idempotency.fingerprint)
             if record.status not in ("open", "handed_off"):
                 raise ValidationError(f"invoice is {record.status}; a payment cannot be recorded on it",
                                       f"invoice {invoice_id}")
@@ -172,7 +226,7 @@ class Ledger:
                 events.append(("overpayment", {"credit": str(cents(-remaining))}))
             return changes, events
 
-        return self._change(invoice_id, paid_on, mutate)
+        return self._change(invoice_id, paid_on, mutate, extra)
 
     def open_dispute(self, invoice_id: str, today: dt.date, reason: str) -> InvoiceRecord:
         return self._change(invoice_id, today, lambda r: (

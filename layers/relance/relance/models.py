@@ -21,23 +21,40 @@ from relance.money import parse_amount
 CustomerKind = Literal["b2b", "b2c", "public"]
 Language = Literal["fr", "en"]
 
-_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+_E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
 _EMAIL = re.compile(r"^[^@\s<>\"',;\r\n]+@[^@\s<>\"',;\r\n]+\.[A-Za-z]{2,}$")
-_SIREN = re.compile(r"^\d{9}$")
+_SIREN = re.compile(r"^[0-9]{9}$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}$")
+ID_PATTERN = _ID
 _NO_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")   # C0, DEL, C1 (NEL) and Unicode line breaks
+# Bidi embeddings, overrides, isolates and marks: "Facture \u202egpj.exe" shows as "Facture exe.jpg".
+_BIDI = re.compile(r"[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Zero-width and invisible characters: two names that look the same but are not (and evade a search).
+_INVISIBLE = re.compile(r"[\u00ad\u180e\u200b-\u200d\u2060-\u2064\ufeff]")
+# Noncharacters (U+FFFE, U+FFFF, U+FDD0-U+FDEF and the last two of every plane): never text; a PDF font,
+# an email header or a JSON parser downstream may choke on them.
+_NONCHARACTER = re.compile("[\ufdd0-\ufdef\ufffe\uffff]|[\U0001fffe-\U0001ffff]|[\U0010fffe-\U0010ffff]")
+DATE_YEARS = (2000, 2100)       # an invoice, a payment or a promise outside these years is a typo
+
+
+def _in_years(day: dt.date) -> dt.date:
+    low, high = DATE_YEARS
+    if not low <= day.year <= high:
+        raise ValueError(f"date {day.isoformat()} is not between {low} and {high}")
+    return day
 
 
 def _iso_date(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         raise ValueError("expected a date (YYYY-MM-DD), not a date and time")
     if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        return _in_years(value)
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip(), re.ASCII):
         try:
-            return dt.date.fromisoformat(value.strip())
+            day = dt.date.fromisoformat(value.strip())
         except ValueError as exc:
             raise ValueError(f"{value!r} is not a real calendar date") from exc
+        return _in_years(day)
     raise ValueError(f"{value!r} is not an ISO date (YYYY-MM-DD)")
 
 
@@ -49,11 +66,33 @@ def _positive_amount(value: Any) -> Decimal:
     return parse_amount(value)
 
 
+def unsafe_text(value: str) -> str | None:
+    """Why ``value`` is not safe to store and show (bidi, invisible, noncharacter), else None."""
+    if _NONCHARACTER.search(value):
+        return "contains a Unicode noncharacter (U+FFFE/U+FFFF...)"
+    if _BIDI.search(value):
+        return "contains bidirectional control characters (U+202E...) that change how it reads"
+    if _INVISIBLE.search(value):
+        return "contains invisible (zero-width) characters"
+    return None
+
+
 def _text(value: str) -> str:
-    """Single-line text: control characters (CR/LF included) would let a name inject mail headers."""
+    """Single-line text: control characters (CR/LF included) would let a name inject mail headers;
+    bidi overrides, zero-width characters and noncharacters make it read as something else."""
     if _NO_CONTROL.search(value):
-        raise ValueError("must be one line of text without control characters")
+        raise ValueError("must be one line of text without control characters (CR, LF, NUL, ESC...)")
+    problem = unsafe_text(value)
+    if problem:
+        raise ValueError(problem)
     return value.strip()
+
+
+def free_text(value: str) -> str:
+    """A reason or a note: line breaks and tabs become spaces (neutralised); other control characters,
+    bidi overrides, invisible characters and noncharacters are refused."""
+    value = re.sub(r"[\r\n\t\u2028\u2029\x85]+", " ", value)
+    return _text(value)
 
 
 def _record_id(value: str) -> str:
@@ -81,6 +120,8 @@ Date = Annotated[dt.date, BeforeValidator(_iso_date)]
 Amount = Annotated[Decimal, BeforeValidator(_amount)]
 PositiveAmount = Annotated[Decimal, BeforeValidator(_positive_amount)]
 Text = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_text)]
+OneLine = Annotated[str, AfterValidator(_text)]          # references, addresses: refused, never neutralised
+FreeText = Annotated[str, AfterValidator(free_text)]     # reasons: line breaks neutralised
 RecordId = Annotated[str, AfterValidator(_record_id)]
 Email = Annotated[str, AfterValidator(_email)]
 Phone = Annotated[str, AfterValidator(_phone)]
@@ -102,7 +143,7 @@ class Customer(Record):
     phone: Phone | None = None
     address: Annotated[str, Field(max_length=300), AfterValidator(_text)] | None = None
     language: Language = "fr"
-    segment: Annotated[str, Field(max_length=50)] | None = None
+    segment: Annotated[str, Field(max_length=50), AfterValidator(_text)] | None = None
     policy: Annotated[str, Field(pattern=r"^[a-z0-9_\-]{1,50}$")] = "standard"
     siren: Annotated[str, Field(pattern=_SIREN.pattern)] | None = None
     email_bounced: bool = False
@@ -164,7 +205,7 @@ class Payment(Record):
     invoice: RecordId
     date: Date
     amount: PositiveAmount
-    reference: Annotated[str, Field(max_length=100)] | None = None
+    reference: Annotated[str, Field(max_length=100), AfterValidator(_text)] | None = None
 
 
 class Dispute(Record):
@@ -172,7 +213,7 @@ class Dispute(Record):
 
     invoice: RecordId
     date: Date
-    reason: Annotated[str, Field(max_length=500)] = ""
+    reason: Annotated[str, Field(max_length=500), AfterValidator(free_text)] = ""
 
 
 class Promise(Record):

@@ -12,7 +12,7 @@ ZERO = Decimal("0.00")
 # Largest amount we accept on one invoice: beyond this it is a typo, not a debt.
 MAX_AMOUNT = Decimal("100000000.00")
 
-_PLAIN = re.compile(r"^-?\d+(\.\d{1,2})?$")
+_PLAIN = re.compile(r"^-?\d+(\.\d{1,2})?$", re.ASCII)
 
 
 def cents(value: Decimal) -> Decimal:
@@ -38,6 +38,8 @@ def parse_amount(value: object, where: str | None = None, *, allow_zero: bool = 
         text = value.strip()
     else:
         raise ValidationError(f"amount {value!r} must be a decimal string such as \"1800.00\"", where)
+    if any(ch.isdigit() and not ch.isascii() for ch in text):
+        raise ValidationError(f"amount {value!r} must be written with ASCII digits 0-9", where)
     if not _PLAIN.match(text):
         raise ValidationError(
             f"amount {value!r} is not a decimal with a dot and at most two places (e.g. \"1200.50\")", where)

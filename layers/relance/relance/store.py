@@ -32,6 +32,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from relance.errors import RelanceError
 from relance.money import cents
 
 DUE_INDEX = "due"
@@ -180,6 +181,11 @@ class Store:
     def create_invoice(self, invoice: Mapping[str, Any], next_action: dt.date | None,
                        event_date: dt.date, attachment_key: str | None = None) -> bool:
         """Create an invoice with its open pointer and an ``imported`` event; False if it already exists."""
+        items = self._invoice_items(invoice, next_action, event_date, attachment_key)
+        return _unless_condition_fails(self.client.transact_write_items, TransactItems=items)
+
+    def _invoice_items(self, invoice: Mapping[str, Any], next_action: dt.date | None, event_date: dt.date,
+                       attachment_key: str | None) -> list[dict[str, Any]]:
         iid, cid = invoice["id"], invoice["customer"]
         meta: dict[str, Any] = {
             "pk": f"INV#{iid}", "sk": "META", "type": "invoice", "data": dict(invoice),
@@ -196,7 +202,67 @@ class Store:
             {"Put": {"TableName": self.table, "Item": _to_item(self._event_item(
                 iid, event_date, "imported", {"amount": str(invoice["amount"]), "due": str(invoice["due"])}))}},
         ]
-        return _unless_condition_fails(self.client.transact_write_items, TransactItems=items)
+        return items
+
+    # ---- batches for imports (issue 14.7) --------------------------------------------------------------
+    def get_customers_raw(self, customer_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Profiles (``data``) of several customers: BatchGetItem, 100 at a time, unprocessed keys retried."""
+        found: dict[str, dict[str, Any]] = {}
+        ids = list(dict.fromkeys(customer_ids))
+        for start in range(0, len(ids), 100):
+            keys = [_to_item({"pk": f"CUST#{c}", "sk": "PROFILE"}) for c in ids[start:start + 100]]
+            request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
+            for attempt in range(8):
+                resp = self.client.batch_get_item(RequestItems=request)
+                for item in resp["Responses"].get(self.table, []):
+                    decoded = _from_item(item)
+                    found[decoded["pk"].removeprefix("CUST#")] = decoded["data"]
+                request = resp.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(min(0.05 * 2 ** attempt, 1.0))
+        return found
+
+    def put_customers(self, customers: Sequence[Mapping[str, Any]]) -> None:
+        """Create or replace several profiles: BatchWriteItem, 25 at a time, unprocessed items retried."""
+        for start in range(0, len(customers), 25):
+            request: dict[str, Any] = {self.table: [{"PutRequest": {"Item": _to_item(
+                {"pk": f"CUST#{c['id']}", "sk": "PROFILE", "type": "customer", "data": dict(c)})}}
+                for c in customers[start:start + 25]]}
+            for attempt in range(8):
+                request = self.client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+                if not request:
+                    break
+                time.sleep(min(0.05 * 2 ** attempt, 1.0))
+            if request:
+                raise RelanceError("DynamoDB kept refusing the batch of customers; import again")
+
+    def create_invoices(self, invoices: Sequence[tuple[Mapping[str, Any], dt.date | None]], event_date: dt.date
+                        ) -> list[str]:
+        """Create new invoices (with their open pointer and ``imported`` event) 33 per transaction, each
+        still conditional on not existing; a transaction cancelled by one condition is redone invoice by
+        invoice. Returns the ids that already existed (created by someone else meanwhile)."""
+        existed: list[str] = []
+        for start in range(0, len(invoices), 33):
+            chunk = invoices[start:start + 33]
+            items = [item for fields, nxt in chunk for item in self._invoice_items(fields, nxt, event_date, None)]
+            if not _unless_condition_fails(self.client.transact_write_items, TransactItems=items):
+                existed += [str(fields["id"]) for fields, nxt in chunk
+                            if not self.create_invoice(fields, nxt, event_date)]
+        return existed
+
+    # ---- payment idempotency keys (issue 14.5) -----------------------------------------------------
+    def get_payment_key(self, invoice_id: str, key_digest: str) -> dict[str, Any] | None:
+        """The payment booked under an idempotency key (its digest) on this invoice, if any."""
+        resp = self.client.get_item(TableName=self.table, Key=_to_item(
+            {"pk": f"INV#{invoice_id}", "sk": f"PAYKEY#{key_digest}"}), ConsistentRead=True)
+        return _from_item(resp["Item"]) if "Item" in resp else None
+
+    def payment_key_put(self, invoice_id: str, key_digest: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """The transaction item that claims an idempotency key with the payment it books (written once)."""
+        return {"Put": {"TableName": self.table, "ConditionExpression": "attribute_not_exists(pk)",
+                        "Item": _to_item({"pk": f"INV#{invoice_id}", "sk": f"PAYKEY#{key_digest}",
+                                          "type": "payment_key", **fields})}}
 
     def get_invoice(self, invoice_id: str) -> InvoiceRecord | None:
         resp = self.client.get_item(TableName=self.table, Key=_to_item(

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from relance.errors import ValidationError
-from relance.models import CustomerKind, Date, Email, Language, Phone, RecordId, Text
+from relance.models import CustomerKind, Date, Email, FreeText, Language, OneLine, Phone, RecordId, Text
 from relance.money import parse_amount
 
 _AMOUNT_SCHEMA = {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "examples": ["1800.00"],
@@ -33,8 +33,9 @@ def _json_amount(value: Any) -> Decimal:
 
 ApiAmount = Annotated[Decimal, BeforeValidator(_json_amount), WithJsonSchema(_AMOUNT_SCHEMA)]
 ApiDate = Annotated[dt.date, WithJsonSchema({"type": "string", "format": "date", "examples": ["2026-04-16"]})]
-Siren = Annotated[str, Field(pattern=r"^\d{9}$")]
-Reason = Annotated[str, Field(min_length=1, max_length=500)]
+Siren = Annotated[str, Field(pattern=r"^[0-9]{9}$")]
+Reason = Annotated[FreeText, Field(min_length=1, max_length=500)]
+Reference = Annotated[OneLine, Field(max_length=100)]
 
 
 class Body(BaseModel):
@@ -50,9 +51,9 @@ class CustomerIn(Body):
     kind: CustomerKind
     email: Email | None = None
     phone: Phone | None = None
-    address: Annotated[str, Field(max_length=300)] | None = None
+    address: Annotated[OneLine, Field(max_length=300)] | None = None
     language: Language = "fr"
-    segment: Annotated[str, Field(max_length=50)] | None = None
+    segment: Annotated[OneLine, Field(max_length=50)] | None = None
     policy: Annotated[str, Field(pattern=r"^[a-z0-9_\-]{1,50}$")] | None = None
     siren: Siren | None = None
 
@@ -64,9 +65,9 @@ class CustomerPatch(Body):
     kind: CustomerKind | None = None
     email: Email | None = None
     phone: Phone | None = None
-    address: Annotated[str, Field(max_length=300)] | None = None
+    address: Annotated[OneLine, Field(max_length=300)] | None = None
     language: Language | None = None
-    segment: Annotated[str, Field(max_length=50)] | None = None
+    segment: Annotated[OneLine, Field(max_length=50)] | None = None
     policy: Annotated[str, Field(pattern=r"^[a-z0-9_\-]{1,50}$")] | None = None
     siren: Siren | None = None
 
@@ -78,7 +79,7 @@ class InvoiceIn(Body):
     due: Annotated[Date, WithJsonSchema({"type": "string", "format": "date"})]
     amount: ApiAmount
     delivered: Annotated[Date, WithJsonSchema({"type": "string", "format": "date"})] | None = None
-    contract_rate: Annotated[str, Field(pattern=r"^0(\.\d{1,4})?$|^1(\.0{1,4})?$")] | None = None
+    contract_rate: Annotated[str, Field(pattern=r"^0(\.[0-9]{1,4})?$|^1(\.0{1,4})?$")] | None = None
 
 
 class InvoicePatch(Body):
@@ -86,14 +87,14 @@ class InvoicePatch(Body):
     due: Annotated[Date, WithJsonSchema({"type": "string", "format": "date"})] | None = None
     amount: ApiAmount | None = None
     delivered: Annotated[Date, WithJsonSchema({"type": "string", "format": "date"})] | None = None
-    contract_rate: Annotated[str, Field(pattern=r"^0(\.\d{1,4})?$|^1(\.0{1,4})?$")] | None = None
+    contract_rate: Annotated[str, Field(pattern=r"^0(\.[0-9]{1,4})?$|^1(\.0{1,4})?$")] | None = None
 
 
 class PaymentIn(Body):
     amount: ApiAmount
     date: Annotated[Date, WithJsonSchema({"type": "string", "format": "date"})] | None = Field(
         default=None, description="Day the funds were credited; today (Europe/Paris) when omitted.")
-    reference: Annotated[str, Field(max_length=100)] | None = None
+    reference: Reference | None = None
 
 
 class DisputeIn(Body):
@@ -118,17 +119,17 @@ class ReasonIn(Body):
 
 
 class OptionalReasonIn(Body):
-    reason: Annotated[str, Field(max_length=500)] = ""
+    reason: Annotated[FreeText, Field(max_length=500)] = ""
 
 
 class LifecycleIn(Body):
-    status: Annotated[str, Field(pattern=r"^\d{3}$", examples=["212"],
+    status: Annotated[str, Field(pattern=r"^[0-9]{3}$", examples=["212"],
                                  description="CDAR lifecycle code (200-213), e.g. 212 encaissée")]
     amount: ApiAmount | None = None
     date: Annotated[Date, WithJsonSchema({"type": "string", "format": "date"})] | None = None
-    reference: Annotated[str, Field(max_length=100)] | None = Field(
+    reference: Reference | None = Field(
         default=None, description="Id of the status message: a status delivered twice is applied once.")
-    reason: Annotated[str, Field(max_length=500)] | None = None
+    reason: Annotated[FreeText, Field(max_length=500)] | None = None
 
 
 class OutcomeIn(Body):
@@ -193,6 +194,8 @@ class PaymentOut(BaseModel):
     invoice: InvoiceOut
     applied: str = Field(description="Part of the payment that reduced the balance.")
     credit: str = Field(description="Part beyond the balance, kept as a credit.")
+    replayed: bool = Field(default=False, description="True when this is the reply to a retry: the payment "
+                                                      "was booked by the first request with this key.")
 
 
 class EventOut(BaseModel):

@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseContentModel
+from pydantic import AfterValidator, WithJsonSchema
 
 from relance.api.models import (
     CustomerIn,
@@ -40,6 +42,7 @@ from relance.api.models import (
     ReasonIn,
 )
 from relance.api.service import ApiError, ApiService
+from relance.models import ID_PATTERN as _ID
 
 logger = Logger(child=True)
 
@@ -49,7 +52,23 @@ DESCRIPTION = ("Invoices, payments, disputes, promises, payment plans and e-invo
                "for the dunning of unpaid invoices. Authentication: AWS Signature V4 (IAM). Money is a "
                "decimal string (\"1800.00\"); errors are {\"error\", \"field\"}.")
 
-IdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$", max_length=64)]
+
+
+def _decoded_id(value: str) -> str:
+    """API Gateway (REST) gives the resolver the path still percent-encoded: ``F%2F2026%2F7`` is the id
+    ``F/2026/7``. Decoded once, then held to the record id rule (no ``..``, no empty segment)."""
+    decoded = unquote(value, errors="strict")
+    if not _ID.fullmatch(decoded) or "//" in decoded or ".." in decoded:
+        raise ValueError(f"{decoded!r} is not a valid id (letters, digits, . _ - /, at most 64)")
+    return decoded
+
+
+# Ids may hold "/" (French invoice numbers such as F/2026/7): clients send it as %2F.
+_ID_PATH = r"^[A-Za-z0-9][A-Za-z0-9._\-%/]{0,191}$"
+_ID_DOC = "Record id, percent-encoded: F/2026/7 is sent as F%2F2026%2F7"
+IdPath = Annotated[str, Path(pattern=_ID_PATH, max_length=192, description=_ID_DOC),
+                   AfterValidator(_decoded_id),
+                   WithJsonSchema({"type": "string", "pattern": _ID_PATH, "maxLength": 192, "description": _ID_DOC})]
 
 
 def _error(status: int, message: str, field: str | None = None) -> Response[Any]:
@@ -65,6 +84,8 @@ def _responses(*codes: int) -> dict[int, OpenAPIResponse]:
             for code in codes}
 
 
+_IDEMPOTENCY = ("A retry with the same key (or, without the header, the same reference) books nothing and "
+                "replays the first reply (200, replayed: true); the key with another body is refused (422).")
 _READ = _responses(403, 404)
 _WRITE = _responses(400, 403, 404, 409, 422)
 
@@ -147,8 +168,12 @@ def build_app(service: Callable[[], ApiService]) -> APIGatewayRestResolver:
 
     @app.post("/invoices/<invoice_id>/payments", responses=_WRITE,
               summary="Record a payment (partial allowed; an overpayment is kept as a credit)")
-    def add_payment(invoice_id: IdPath, body: Annotated[PaymentIn, Body()]) -> Response[PaymentOut]:
-        return Response(201, "application/json", service().add_payment(invoice_id, body))
+    def add_payment(invoice_id: IdPath, body: Annotated[PaymentIn, Body()],
+                    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255,
+                                                                  description=_IDEMPOTENCY)] = None
+                    ) -> Response[PaymentOut]:
+        reply = service().add_payment(invoice_id, body, idempotency_key)
+        return Response(200 if reply.replayed else 201, "application/json", reply)
 
     @app.post("/invoices/<invoice_id>/dispute", summary="Open a dispute (pauses the reminders)",
               responses=_WRITE)
@@ -216,12 +241,57 @@ def caller_identity(event: Mapping[str, Any]) -> str | None:
     return None
 
 
+MAX_JSON_DEPTH = 8        # the deepest body of the API (a plan's instalments) is 3 levels deep
+
+
+def _refusal(status: int, message: str) -> dict[str, Any]:
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "isBase64Encoded": False,
+            "body": json.dumps({"error": message, "field": None})}
+
+
+def _json_depth(value: Any) -> int:
+    depth, level = 0, [value]
+    while level:                                     # breadth first: no recursion on hostile input
+        depth += 1
+        level = [child for item in level if isinstance(item, dict | list)
+                 for child in (item.values() if isinstance(item, dict) else item)
+                 if isinstance(child, dict | list)]
+    return depth
+
+
+def body_problem(event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """415 for a body that is not JSON by its Content-Type, 400 for JSON nested beyond MAX_JSON_DEPTH
+    (Python's parser would raise RecursionError, a 500), else None."""
+    body = event.get("body")
+    if not isinstance(body, str) or not body.strip():
+        return None
+    headers = event.get("headers") or {}
+    content_type = next((str(v) for k, v in headers.items() if str(k).lower() == "content-type"), "")
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media and media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
+        return _refusal(415, f"the request body must be application/json, not {media[:60]}")
+    # Cheap bound before parsing: more opening brackets than any body needs is refused unparsed.
+    if body.count("[") + body.count("{") > 10_000:
+        return _refusal(400, "the request body is nested too deeply or too large")
+    try:
+        parsed = json.loads(body)
+    except RecursionError:
+        return _refusal(400, "the request body is nested too deeply")
+    except ValueError:
+        return None                                  # the resolver answers "not valid JSON"
+    if _json_depth(parsed) > MAX_JSON_DEPTH:
+        return _refusal(400, f"the request body is nested too deeply (more than {MAX_JSON_DEPTH} levels)")
+    return None
+
+
 def handle(app: APIGatewayRestResolver, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-    """Refuse a request without a caller identity (403), else route it."""
+    """Refuse a request without a caller identity (403), a body that is not JSON (415) or nested too
+    deeply (400), else route it."""
     if caller_identity(event) is None:
-        return {"statusCode": 403, "headers": {"Content-Type": "application/json"}, "isBase64Encoded": False,
-                "body": json.dumps({"error": "request without a caller identity (AWS_IAM signature)",
-                                    "field": None})}
+        return _refusal(403, "request without a caller identity (AWS_IAM signature)")
+    problem = body_problem(event)
+    if problem is not None:
+        return problem
     return app.resolve(dict(event), context)
 
 

@@ -7,6 +7,8 @@ Every change goes through :class:`relance.ledger.Ledger`, like the CSV import an
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,10 +39,24 @@ from relance.api.models import (
 )
 from relance.errors import NotFoundError, RelanceError, ValidationError
 from relance.imports import lifecycle
-from relance.ledger import Ledger, credit_of, paid_total, plan_paused_until
+from relance.ledger import DuplicatePayment, Ledger, PaymentKey, credit_of, paid_total, plan_paused_until
 from relance.models import InvoiceStatus
 from relance.money import ZERO, fmt
 from relance.store import InvoiceRecord
+
+
+def payment_key(body: PaymentIn, header: str | None) -> PaymentKey | None:
+    """The idempotency key of a payment request: the header, else the client's reference, else none."""
+    key = header if header is not None else body.reference
+    if key is None or not key.strip():
+        return None
+    if len(key) > 255 or not key.isprintable() or not key.isascii():
+        raise ApiError(400, "Idempotency-Key must be 1 to 255 printable ASCII characters", "Idempotency-Key")
+    request = {"amount": str(body.amount), "date": body.date.isoformat() if body.date else None,
+               "reference": body.reference}
+    return PaymentKey(digest=hashlib.sha256(("header:" if header is not None else "reference:").encode()
+                                            + key.encode()).hexdigest()[:40],
+                      fingerprint=hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest())
 
 
 class ApiError(Exception):
@@ -180,16 +196,36 @@ class ApiService:
         return record
 
     # ---- payments and pauses ---------------------------------------------------------------------
-    def add_payment(self, invoice_id: str, body: PaymentIn) -> PaymentOut:
+    def add_payment(self, invoice_id: str, body: PaymentIn, idempotency_key: str | None = None) -> PaymentOut:
+        """Book a payment once: a retry with the same ``Idempotency-Key`` header (else the same
+        ``reference``) replays the first reply; the key with another body is refused (422)."""
+        key = payment_key(body, idempotency_key)
+        if key is not None:
+            booked = self.ledger.store.get_payment_key(invoice_id, key.digest)
+            if booked is not None:
+                return self._replay(invoice_id, key, booked)
         before = self._require_open(invoice_id, ("open", "handed_off"))
         today = self.today()
         paid_on = body.date or today
         if paid_on > today:
             raise ApiError(422, f"payment date {paid_on} is in the future", "date")
-        record = self._run(lambda: self.ledger.record_payment(invoice_id, body.amount, paid_on, body.reference))
+        try:
+            record = self._run(lambda: self.ledger.record_payment(invoice_id, body.amount, paid_on, body.reference,
+                                                                  idempotency=key))
+        except DuplicatePayment as exc:      # a concurrent retry booked it between our read and our write
+            assert key is not None
+            return self._replay(invoice_id, key, exc.booked)
         credit = max(body.amount - before.balance, ZERO)
         return PaymentOut(invoice=invoice_view(record, today), applied=fmt(body.amount - credit),
                           credit=fmt(credit))
+
+    def _replay(self, invoice_id: str, key: PaymentKey, booked: dict[str, Any]) -> PaymentOut:
+        if booked.get("fingerprint") != key.fingerprint:
+            raise ApiError(422, "this Idempotency-Key (or payment reference) was already used on this invoice "
+                                "for a different payment; nothing booked", "Idempotency-Key")
+        record = self.ledger.invoice(invoice_id)
+        return PaymentOut(invoice=invoice_view(record, self.today()), applied=str(booked["applied"]),
+                          credit=str(booked["credit"]), replayed=True)
 
     def open_dispute(self, invoice_id: str, body: DisputeIn) -> InvoiceOut:
         before = self._require_open(invoice_id)

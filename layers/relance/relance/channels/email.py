@@ -12,10 +12,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from relance.channels.base import ChannelRefused, OutgoingMessage, Receipt
+from relance.keys import key_part, tag_value
 
 _REFUSALS = {"MessageRejected", "MailFromDomainNotVerifiedException", "AccountSuspendedException",
              "SendingPausedException", "BadRequestException"}
-_TAG = re.compile(r"[^A-Za-z0-9_\-]")
 
 
 def one_line(value: str, limit: int = 250) -> str:
@@ -45,8 +45,9 @@ class SesEmailChannel:
         mime["Date"] = format_datetime(_noon(message))
         mime["Message-ID"] = make_msgid(domain=self.sender.rsplit("@", 1)[-1])
         mime["X-Relance-Step"] = one_line(message.step, 64)
-        mime["X-Relance-Invoices"] = one_line(",".join(message.invoice_ids), 900)
-        mime["X-Relance-Customer"] = one_line(message.customer_id, 64)
+        # Ids percent-encoded (``key_part``): lossless, ASCII, no comma or CR/LF inside one id.
+        mime["X-Relance-Invoices"] = ",".join(key_part(i) for i in message.invoice_ids)
+        mime["X-Relance-Customer"] = key_part(message.customer_id)
         mime.set_content(message.text or "", charset="utf-8")
         if message.html:
             mime.add_alternative(message.html, subtype="html", charset="utf-8")
@@ -64,8 +65,9 @@ class SesEmailChannel:
             "Destination": {"ToAddresses": [message.email]},
             "ReplyToAddresses": [self.reply_to],
             "Content": {"Raw": {"Data": mime.as_bytes()}},
-            "EmailTags": [{"Name": "step", "Value": _TAG.sub("_", message.step)[:256]},
-                          {"Name": "customer", "Value": _TAG.sub("_", message.customer_id)[:256]}],
+            # Tag values allow [A-Za-z0-9_-] only: base64url keeps ``C/1`` and ``C_1`` apart (bounces.py decodes).
+            "EmailTags": [{"Name": "step", "Value": key_part(message.step)[:256]},   # a lowercase word
+                          {"Name": "customer", "Value": tag_value(message.customer_id)}],
         }
         if self.configuration_set:
             request["ConfigurationSetName"] = self.configuration_set

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from relance.channels.base import ChannelRefused, OutgoingMessage, Receipt
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._\-]")
+from relance.keys import key_list, key_part
 
 
 def safe_key_part(value: str) -> str:
-    """An S3 key segment that cannot climb out of its prefix (no '/', no '..')."""
-    cleaned = _UNSAFE.sub("_", value).strip("._") or "_"
-    return cleaned[:80]
+    """An S3 key segment that cannot climb out of its prefix (no '/', no '..') and never collides."""
+    return key_part(value)
 
 
 class LetterProvider(Protocol):
@@ -56,9 +53,8 @@ class LetterChannel:
         return bool(message.address)
 
     def key_for(self, message: OutgoingMessage) -> str:
-        invoices = safe_key_part("-".join(message.invoice_ids))
-        return (f"letters/{message.run_date.isoformat()}/{safe_key_part(message.customer_id)}/"
-                f"{safe_key_part(message.step)}-{invoices}.pdf")
+        return (f"letters/{message.run_date.isoformat()}/{key_part(message.customer_id)}/"
+                f"{key_part(message.step)}-{key_list(message.invoice_ids)}.pdf")   # step ids have no "-"
 
     def send(self, message: OutgoingMessage) -> Receipt:
         if not message.pdf:
@@ -68,7 +64,7 @@ class LetterChannel:
         key = self.key_for(message)
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=message.pdf, ContentType="application/pdf",
                            ServerSideEncryption="AES256",
-                           Metadata={"customer": safe_key_part(message.customer_id), "step": message.step,
-                                     "invoices": ",".join(safe_key_part(i) for i in message.invoice_ids)})
+                           Metadata={"customer": key_part(message.customer_id), "step": key_part(message.step),
+                                     "invoices": ",".join(key_part(i) for i in message.invoice_ids)})
         reference = self.provider.submit(self.bucket, key, message)
         return Receipt("letter", message.address, reference, {"key": key})

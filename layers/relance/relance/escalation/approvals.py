@@ -63,6 +63,47 @@ def verify(key: bytes, approval_id: str, sig: str) -> int | None:
     return expires_at if hmac.compare_digest(expected.encode(), match.group(2).encode()) else None
 
 
+# ---- the deliberate act (issue 14.4) ---------------------------------------------------------------
+# Mail scanners GET links and some POST the first form with its default values. A decision needs two
+# things they do not do: the form value the GET issued (signed over the approval id and the moment of the
+# GET, so it cannot be made up or taken from another approval; the decision itself is one-time), and the
+# confirmation code the approver reads on the page and types.
+FORM_TTL_SECONDS = 12 * 3600      # a page left open half a day still works
+_FORM = re.compile(r"^(\d{1,12})\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{43})$")
+
+
+def _form_mac(key: bytes, approval_id: str, issued_at: int, nonce: str) -> str:
+    message = f"relance-approval-form:v1:{approval_id}:{issued_at}:{nonce}".encode()
+    return base64.urlsafe_b64encode(hmac.new(key, message, hashlib.sha256).digest()).rstrip(b"=").decode()
+
+
+def form_token(key: bytes, approval_id: str, issued_at: float) -> str:
+    """The one-time value a GET puts in the form: ``<issued_at>.<nonce>.<mac>``."""
+    moment, nonce = int(issued_at), secrets.token_urlsafe(12)
+    return f"{moment}.{nonce}.{_form_mac(key, approval_id, moment, nonce)}"
+
+
+def check_form_token(key: bytes, approval_id: str, token: str, now: float) -> bool:
+    """Whether ``token`` was issued by a GET of this approval's page in the last FORM_TTL_SECONDS."""
+    match = _FORM.match(token or "")
+    if match is None:
+        return False
+    issued_at = int(match.group(1))
+    expected = _form_mac(key, approval_id, issued_at, match.group(2))
+    if not hmac.compare_digest(expected.encode(), match.group(3).encode()):
+        return False
+    return issued_at - 60 <= now <= issued_at + FORM_TTL_SECONDS
+
+
+def confirmation_code(case_id: str) -> str:
+    """What the approver types: the last four letters or digits of the case reference, upper case."""
+    return re.sub(r"[^A-Za-z0-9]", "", case_id)[-4:].upper()
+
+
+def code_matches(case_id: str, typed: str) -> bool:
+    return bool(typed) and re.sub(r"\s", "", typed).upper() == confirmation_code(case_id)
+
+
 def approval_link(base_url: str, approval_id: str, sig: str) -> str:
     return f"{base_url.rstrip('/')}/approvals/{approval_id}?" + urllib.parse.urlencode({"sig": sig})
 

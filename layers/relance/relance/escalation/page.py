@@ -24,7 +24,10 @@ _LAYOUT = """<!doctype html>
 <style>body{font-family:system-ui,sans-serif;max-width:860px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;width:100%;font-size:14px;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 6px}
 th{background:#f0f0f0}td.n{text-align:right}.warn{color:#a00}button{font-size:16px;padding:10px 18px;margin-right:1em}
-.approve{background:#0b5cad;color:#fff;border:0}.reject{background:#fff;border:1px solid #a00;color:#a00}</style>
+.approve{background:#0b5cad;color:#fff;border:0}
+.code{font-family:monospace;font-size:18px;letter-spacing:2px;background:#f0f0f0;padding:1px 6px}
+#confirm{font-family:monospace;font-size:18px;letter-spacing:2px;text-transform:uppercase}
+.reject{background:#fff;border:1px solid #a00;color:#a00}</style>
 </head><body>{{ body }}</body></html>"""
 
 _CASE = """<h1>Transmission du dossier {{ case_id }}</h1>
@@ -52,6 +55,14 @@ n'avez pas cliqué sur un bouton.</p>
 {% else %}<tr><td colspan="5">Aucun contact enregistré</td></tr>{% endfor %}</table>
 <form method="post" action="">
 <input type="hidden" name="sig" value="{{ sig }}">
+<input type="hidden" name="form" value="{{ form_token }}">
+{% if error %}<p class="warn" role="alert">{{ error }}</p>{% endif %}
+<p><label for="confirm">Pour confirmer votre décision, recopiez le code
+<strong class="code">{{ code }}</strong></label><br>
+<input id="confirm" name="confirm" type="text" required autocomplete="off" inputmode="text" maxlength="8"
+ size="6" pattern="[A-Za-z0-9 ]{4,8}" aria-describedby="confirm-help">
+<small id="confirm-help">(protection contre les robots des messageries, qui ouvrent les liens et
+soumettent les formulaires)</small></p>
 <p><label for="reason">Motif (facultatif, en cas de refus)</label><br>
 <textarea id="reason" name="reason" rows="2" cols="60" maxlength="500"></textarea></p>
 <button class="approve" type="submit" name="decision" value="approve">Approuver la transmission</button>
@@ -66,6 +77,8 @@ MESSAGES: dict[int | str, tuple[str, str]] = {
           "Ce lien a expiré ou a déjà servi : la décision a été prise ou le délai est passé. "
           "Rien de plus n'est nécessaire ; l'équipe est informée."),
     400: ("Demande incomplète", "Choisissez « Approuver » ou « Refuser »."),
+    "stale": ("Page à rouvrir", "Cette page n'est plus valable. Rouvrez le lien reçu par courriel, "
+                                "recopiez le code affiché puis choisissez."),
     405: ("Méthode non permise", "Cette page ne s'ouvre qu'avec le lien reçu par courriel."),
     500: ("Erreur", "La décision n'a pas pu être enregistrée. Réessayez dans quelques minutes."),
     "approve": ("Transmission approuvée", "Merci : le dossier va être transmis au partenaire."),
@@ -85,11 +98,16 @@ def message_page(key: int | str) -> str:
     return _layout(title, body)
 
 
-def case_page(case_item: Mapping[str, Any], sig: str, expires: str) -> str:
-    """The case (debtor, invoices, amounts, history, route) and the decision form."""
+def case_page(case_item: Mapping[str, Any], sig: str, expires: str, form_token: str = "", code: str = "",
+              error: str = "") -> str:
+    """The case (debtor, invoices, amounts, history, route) and the decision form.
+
+    ``form_token`` is the one-time value of this GET; ``code`` what the approver must type (issue 14.4).
+    """
     summary: dict[str, Any] = json.loads(case_item.get("summary") or "{}")
     body = _ENV.from_string(_CASE).render(
         case_id=case_item["case_id"], debtor=summary.get("debtor", {}), invoices=summary.get("invoices", []),
         totals=summary.get("totals", {}), route=summary.get("route", {}), warnings=summary.get("warnings", []),
-        history=summary.get("history", []), kinds=KINDS, sig=sig, expires=expires)
+        history=summary.get("history", []), kinds=KINDS, sig=sig, expires=expires, form_token=form_token,
+        code=code, error=error)
     return _layout(f"Dossier {case_item['case_id']}", body)

@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 
 from relance import runtime
 from relance.channels.base import OutgoingMessage
-from relance.channels.email import SesEmailChannel, one_line
+from relance.channels.email import SesEmailChannel
 from relance.channels.task import SnsTaskChannel
 from relance.dispatch import Dispatcher
 from relance.errors import RelanceError
+from relance.keys import key_part, safe_name, tag_value
 from relance.ledger import Ledger
 from relance.models import Customer
 from relance.rendering import MessageContext, Rendered, render
@@ -95,7 +96,7 @@ class Services:
                                   attachments=tuple(attachments))
         mime = channel.build(message)
         del mime["X-Relance-Customer"]
-        mime["X-Relance-Case"] = one_line(case_id, 80)
+        mime["X-Relance-Case"] = key_part(case_id)
         request: dict[str, Any] = {
             "FromEmailAddress": self.settings.sender_email,
             "Destination": {"ToAddresses": [to]},
@@ -126,6 +127,5 @@ class Services:
 
 
 def _tag(value: str) -> str:
-    import re
-
-    return re.sub(r"[^A-Za-z0-9_\-]", "_", value)[:256] or "none"
+    """Case ids are made of ``[A-Za-z0-9_-]`` (dispatch.case_id_for); base64url if one ever is not."""
+    return value if value and safe_name(value, 256) == value else tag_value(value)

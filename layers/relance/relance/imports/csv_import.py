@@ -53,6 +53,7 @@ from relance.errors import RelanceError, ValidationError
 from relance.ledger import Ledger
 from relance.models import Customer, Invoice, describe_pydantic_error
 from relance.money import parse_amount
+from relance.store import invoice_from_item
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
@@ -89,8 +90,8 @@ _KINDS = {
 }
 # Spaces a spreadsheet may put between thousands: normal, no-break, narrow no-break, thin.
 _GROUP_SPACES = " \u00a0\u202f\u2009"
-_FR_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_FR_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$", re.ASCII)
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
 
 
 # ---------------------------------------------------------------------------- report
@@ -169,11 +170,21 @@ class FileError(RelanceError):
 
 # ---------------------------------------------------------------------------- parsing helpers
 def decode(data: bytes) -> str:
-    """UTF-8 (BOM or not), else Windows-1252; anything else is refused."""
+    """UTF-8 (BOM or not), else Windows-1252; anything else is refused.
+
+    A file that is UTF-8 but for a stray byte (its accented letters are valid UTF-8) is refused with the
+    line of that byte: re-reading it as Windows-1252 would turn every "é" into "Ã©" and rewrite the
+    stored names.
+    """
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        lenient = data.decode("utf-8", errors="replace")
+        if any(ord(ch) > 0x7F and ch != "\ufffd" for ch in lenient):
+            line = data[:exc.start].count(b"\n") + 1
+            raise FileError(f"byte 0x{data[exc.start]:02X} is not UTF-8 while the rest of the file is: "
+                            "fix that character (or save the file again as UTF-8); nothing imported",
+                            f"line {line}") from None
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError:
@@ -203,6 +214,8 @@ def normalize_header(text: str) -> str:
 def parse_csv_amount(text: str) -> Decimal:
     """A French or plain amount (``1 200,50``, ``1200.50``, ``1200,5 €``) as Decimal; ambiguity is refused."""
     value = text.strip().removesuffix("€").removesuffix("EUR").strip()
+    if any(ch.isdigit() and not ch.isascii() for ch in value):
+        raise ValueError(f"amount {text!r} must be written with ASCII digits 0-9")
     if "," in value and "." in value:
         raise ValueError(f"ambiguous amount {text!r}: write 1200.00, 1200,00 or 1 200,00 "
                          "(not both a comma and a dot)")
@@ -367,6 +380,9 @@ class _Session:
         self.today = today
         self.customers: dict[str, tuple[int, dict[str, Any]]] = {}   # id -> (line, merged fields)
         self.invoices: dict[str, int] = {}                             # id -> line
+        self._prefetched = False
+        self._stored_customers: dict[str, dict[str, Any]] = {}
+        self._stored_invoices: dict[str, Any] = {}
 
     def plan(self, row: Row) -> _Planned:
         if "__error__" in row.values:
@@ -386,7 +402,7 @@ class _Session:
                 raise _RowRefused(f"customer {cid}: {conflicts[0]} differs from line {first_line}", conflicts[0])
             customer_action = "unchanged"
         else:
-            stored = self.ledger.store.get_customer_raw(cid) or {}
+            stored = self.stored_customer(cid) or {}
             customer = _validate(Customer, {**stored, **given_customer}, {})
             dumped = customer.model_dump(mode="json", exclude_none=True)
             customer_action = "created" if not stored else ("unchanged" if dumped == stored else "updated")
@@ -396,7 +412,7 @@ class _Session:
             raise _RowRefused(exc.message, "policy") from None
 
         # The invoice: new, identical (no-op) or corrected.
-        existing = self.ledger.store.get_invoice(iid)
+        existing = self.stored_invoice(iid)
         changes: dict[str, Any] = {}
         if existing is None:
             invoice = _validate(Invoice, given_invoice, _INVOICE_COLUMNS)
@@ -422,44 +438,76 @@ class _Session:
         return _Planned(customer, customer_action, invoice, invoice_action,
                         {k: (v.isoformat() if isinstance(v, dt.date) else str(v)) for k, v in changes.items()})
 
-    def apply(self, planned: _Planned) -> None:
-        if planned.customer_action != "unchanged":
-            self.ledger.upsert_customer(planned.customer.model_dump(mode="json", exclude_none=True))
-        if planned.invoice_action == "created":
-            self.ledger.create_invoice(planned.invoice.model_dump(mode="json", exclude_none=True), self.today)
-        elif planned.invoice_action == "updated":
-            self.ledger.update_invoice(planned.invoice.id, self.today, planned.invoice_changes)
+    def prefetch(self, rows: list[Row]) -> None:
+        """Read the stored customers and invoices of the whole file in batches (BatchGetItem)."""
+        customer_ids = [r.values["id"] for r in rows if r.values.get("id")]
+        invoice_ids = list(dict.fromkeys(r.values["invoice"] for r in rows if r.values.get("invoice")))
+        self._stored_customers = self.ledger.store.get_customers_raw(customer_ids)
+        self._stored_invoices = {iid: invoice_from_item(item)
+                                 for iid, item in self.ledger.store.get_invoice_items(invoice_ids).items()}
+        self._prefetched = True
+
+    def stored_customer(self, cid: str) -> dict[str, Any] | None:
+        if self._prefetched:
+            return self._stored_customers.get(cid)
+        return self.ledger.store.get_customer_raw(cid)
+
+    def stored_invoice(self, iid: str) -> Any:
+        if self._prefetched:
+            return self._stored_invoices.get(iid)
+        return self.ledger.store.get_invoice(iid)
+
+    def apply_all(self, planned: list[_Planned]) -> list[tuple[str, str]]:
+        """Write every planned row in batches; returns (invoice id, reason) of invoices created meanwhile."""
+        customers = {p.customer.id: p.customer for p in planned if p.customer_action != "unchanged"}
+        self.ledger.store.put_customers([c.model_dump(mode="json", exclude_none=True) for c in customers.values()])
+        existed = self.ledger.create_invoices([(p.invoice, p.customer) for p in planned
+                                               if p.invoice_action == "created"], self.today)
+        for p in planned:
+            if p.invoice_action == "updated":
+                self.ledger.update_invoice(p.invoice.id, self.today, p.invoice_changes)
+        return [(iid, f"invoice {iid} was created by someone else during this import; import again")
+                for iid in existed]
 
 
 def import_csv(data: bytes, ledger: Ledger, today: dt.date, dry_run: bool = False,
                source: str = "<csv>") -> ImportReport:
     """Import customers and invoices from a CSV file; see the module docstring for the format.
 
-    Returns the report (counts, and each refused row with its line, column and reason). A file that
-    cannot be read as a whole (encoding, header) is reported as one error on line 1; nothing is written.
+    All or nothing: every row is read and validated first (a file over MAX_ROWS, an encoding error or a
+    bad header is refused before anything is read from the table); if any row is refused, nothing is
+    written and the report lists every refused row with its line, column and reason. Otherwise the
+    rows are written in batches (BatchWriteItem for customers, 33 invoices per conditional transaction).
     """
     report = ImportReport(source=source, dry_run=dry_run)
     try:
-        _, rows = read_rows(data)
+        _, row_iter = read_rows(data)
+        rows = list(row_iter)                        # the row limit is checked here, before any write
         session = _Session(ledger, today)
+        session.prefetch(rows)
+        planned_rows: list[tuple[Row, _Planned]] = []
         for row in rows:
             report.rows += 1
             try:
-                planned = session.plan(row)
-                if not dry_run:
-                    session.apply(planned)
+                planned_rows.append((row, session.plan(row)))
             except _RowRefused as refused:
                 _refuse(report, RowError(row.line, refused.reason, refused.column, row.values.get("invoice")))
-                continue
-            except RelanceError as exc:  # a ledger check that the plan could not foresee
+            except RelanceError as exc:  # a ledger check (policy...) raised while planning
                 _refuse(report, RowError(row.line, exc.message, _column_of(exc), row.values.get("invoice")))
-                continue
+        if report.errors:
+            return report                            # one refused row refuses the file: nothing written
+        if not dry_run:
+            for row, error in session.apply_all([p for _, p in planned_rows]):
+                _refuse(report, RowError(next(r.line for r, p in planned_rows if p.invoice.id == row), error,
+                                         "invoice", row))
+        for row, planned in planned_rows:
             report.customers[planned.customer_action] += 1
             report.invoices[planned.invoice_action] += 1
             report.lines.append({"line": row.line, "result": planned.invoice_action,
                                  "record": planned.invoice.id})
     except FileError as exc:
-        _refuse(report, RowError(1, exc.message))
+        line = int(exc.where.removeprefix("line ")) if exc.where and exc.where.startswith("line ") else 1
+        _refuse(report, RowError(line, exc.message))
     return report
 
 
