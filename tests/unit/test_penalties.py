@@ -330,9 +330,9 @@ def test_bad_kind() -> None:
 
 
 @pytest.mark.parametrize(("due", "on", "semester"), [
-    (date(2026, 6, 15), date(2026, 7, 1), "2026-S2"),
-    (date(2023, 11, 30), date(2024, 1, 31), "2023-S2"),
-    (date(2023, 3, 1), date(2023, 4, 1), "2023-S1"),
+    (date(2026, 12, 15), date(2027, 1, 1), "2027-S1"),
+    (date(2015, 11, 30), date(2016, 1, 31), "2015-S2"),
+    (date(2015, 3, 1), date(2015, 4, 1), "2015-S1"),
 ])
 def test_missing_semester_is_an_error_naming_it(due: date, on: date, semester: str) -> None:
     with pytest.raises(RateMissingError, match=semester):

@@ -285,6 +285,10 @@ def compute(principal: Decimal, due: dt.date, on: dt.date, kind: Kind = "b2b", r
         interest, base, excess = _accrue(principal, due, on, first, plan, indemnity, rate_of, segments)
         if isinstance(rate, Decimal):
             warnings.extend(_floor_warnings(rates, rate, segments))
+        uses_ecb = kind == "public" or (kind == "b2b" and rate is None)
+        uses_legal = kind == "b2c" or rate == LEGAL_X3
+        for sem in dict.fromkeys(Semester.of(seg.start) for seg in segments):
+            warnings.extend(rates.caveats(sem, ecb=uses_ecb, legal=uses_legal))
     else:
         # No interest runs: payments go to the indemnity (once late) and the principal.
         excess, owed_indemnity, base = ZERO, indemnity, principal
