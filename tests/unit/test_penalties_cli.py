@@ -47,7 +47,8 @@ def test_case_1(capsys: pytest.CaptureFixture[str]) -> None:
         "total": "6161.83",
         "periods": [{"from": "2026-02-15", "to": "2026-04-16", "days": 61, "annual_rate": "0.1215",
                      "interest": "121.83"}],
-        "paid": "0.00", "remaining_principal": "6000.00", "warnings": [], "notes": data["notes"],
+        "paid": "0.00", "remaining_principal": "6000.00", "interest_unpaid": "121.83",
+        "indemnity_unpaid": "40.00", "warnings": [], "notes": data["notes"],
     }
     assert data["interest"] not in ("123.53", "101.53")
 

@@ -135,6 +135,10 @@ class RateTable:
     stored_ecb: dict[Semester, StoredEcbRate] = field(default_factory=dict)
     _ecb_cache: dict[Semester, Decimal] = field(default_factory=dict, repr=False)
 
+    @functools.cached_property
+    def _unverified(self) -> bool:
+        return any(e.unverified for e in self.ecb) or any(e.unverified for e in self.legal.values())
+
     @property
     def name(self) -> str:
         return Path(self.path).name
@@ -151,7 +155,7 @@ class RateTable:
             return stored.rate
         day = sem.start
         if day > self.known_until:
-            raise RateMissingError(
+            raise _missing(sem, "ecb",
                 f"no ECB reference rate for semester {sem} in {self.name}: the MRO rate in force on {day} is "
                 f"not known (table checked up to {self.known_until}); add the ECB decisions when known")
         in_force = None
@@ -161,7 +165,7 @@ class RateTable:
             else:
                 break
         if in_force is None:
-            raise RateMissingError(
+            raise _missing(sem, "ecb",
                 f"no ECB reference rate for semester {sem} in {self.name}: the table starts on "
                 f"{self.ecb[0].effective}, after {day}")
         self._ecb_cache[sem] = in_force.rate
@@ -172,7 +176,7 @@ class RateTable:
         sem = as_semester(semester)
         entry = self.legal.get(sem)
         if entry is None:
-            raise RateMissingError(
+            raise _missing(sem, "legal",
                 f"no legal interest rate for semester {sem} in {self.name}: "
                 "add it when the arrêté is published")
         if creditor == "professional":
@@ -197,6 +201,8 @@ class RateTable:
 
     def caveats(self, semester: SemesterLike, *, ecb: bool = False, legal: bool = False) -> list[str]:
         """Warnings for the rates of ``semester`` that no primary source confirmed (``unverified``)."""
+        if not self._unverified:
+            return []
         sem = as_semester(semester)
         out = []
         if ecb:
@@ -218,6 +224,14 @@ class RateTable:
         merged.update({entry.semester: entry for entry in legal})
         return RateTable(self.path, self.ecb, self.known_until, merged,
                          {**self.stored_ecb, **{entry.semester: entry for entry in ecb}})
+
+
+def _missing(sem: Semester, what: str, message: str) -> RateMissingError:
+    """A RateMissingError that also says which semester and which rate (``ecb`` | ``legal``) is missing."""
+    error = RateMissingError(message)
+    error.semester = str(sem)  # type: ignore[attr-defined]
+    error.what = what          # type: ignore[attr-defined]
+    return error
 
 
 # --- loading ---------------------------------------------------------------------------------------------
