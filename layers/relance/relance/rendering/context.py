@@ -62,6 +62,12 @@ class InvoiceLine:
     penalties: Decimal = ZERO
     indemnity: Decimal = ZERO
     rate: Decimal | None = None
+    # Penalty table (law/table.py): rows per semester that multiply out, payments with their imputation.
+    table: Any = None
+    # How interest accrues, for the words a letter uses when a rate is missing: "ecb+10", "ecb+8",
+    # "legal" (consumer, from the formal notice), "legal-x3", or a contractual fraction such as "0.15".
+    rate_basis: str | None = None
+    rates_missing: str | None = None      # why no interest figure could be computed (a rate is missing)
 
     @property
     def partially_paid(self) -> bool:
@@ -150,6 +156,16 @@ class MessageContext:
     def total_claimed(self) -> Decimal:
         """Balance + penalties (or interest) + indemnity: the amount a formal notice asks for."""
         return cents(self.total_balance + self.total_penalties + self.total_indemnity)
+
+    @property
+    def penalty_tables(self) -> list[Any]:
+        """The penalty tables of the invoices that have one (law/table.py), in the order of the invoices."""
+        return [i.table for i in self.invoices if i.table is not None and (i.table.rows or i.table.imputations)]
+
+    @property
+    def rates_missing(self) -> bool:
+        """A rate is missing for one of the invoices: the letter states no interest figure, only words."""
+        return any(i.rates_missing for i in self.invoices)
 
     @property
     def max_days_late(self) -> int:
