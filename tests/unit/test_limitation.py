@@ -8,7 +8,7 @@ import pytest
 
 from relance.errors import RelanceError
 from relance.law import limitation_date
-from relance.law.limitation import add_years
+from relance.law.limitation import add_years, days_left, is_time_barred
 
 
 def test_case_11_b2c_two_years_from_completion() -> None:
@@ -29,10 +29,16 @@ def test_b2b_five_years_from_due() -> None:
     assert "L110-4" in result.basis
 
 
-def test_public_five_years_with_quadrennial_warning() -> None:
+def test_public_quadrennial_from_1_january_after_the_year_the_right_arose() -> None:
+    # loi 68-1250 art. 1: four years from 1 January 2027 for a right that arose in 2026
     result = limitation_date("public", date(2026, 2, 14))
-    assert result.date == date(2031, 2, 14)
-    assert "68-1250" in result.basis and "2030-12-31" in result.basis
+    assert result.date == date(2030, 12, 31)
+    assert "68-1250" in result.basis and "1 January 2027" in result.basis
+    # a service done in December 2025, invoice due in January 2026: the right arose in 2025
+    assert limitation_date("public", date(2026, 1, 20), delivered=date(2025, 12, 15)).date == date(2029, 12, 31)
+    # the last day of the period is still open; the next day is barred
+    assert not is_time_barred("public", date(2021, 6, 30), date(2025, 12, 31))
+    assert is_time_barred("public", date(2021, 6, 30), date(2026, 1, 1))
 
 
 def test_29_february() -> None:
@@ -44,3 +50,55 @@ def test_29_february() -> None:
 def test_unknown_kind() -> None:
     with pytest.raises(RelanceError, match="unknown kind"):
         limitation_date("b2g", date(2026, 1, 1))
+
+
+def test_issue_15_consumer_debt_barred_in_may_2026() -> None:
+    # service completed 12 May 2024, invoice due 11 June 2024: barred after 12 May 2026 (L218-2)
+    assert not is_time_barred("b2c", date(2024, 6, 11), date(2026, 5, 12), delivered=date(2024, 5, 12))
+    assert is_time_barred("b2c", date(2024, 6, 11), date(2026, 5, 13), delivered=date(2024, 5, 12))
+    assert is_time_barred("b2c", date(2024, 6, 11), date(2026, 10, 1), delivered=date(2024, 5, 12))
+    # the same invoice to a business is still within its five years
+    assert not is_time_barred("b2b", date(2024, 6, 11), date(2026, 10, 1))
+
+
+def test_2021_business_debt_still_within_five_years_in_december_2026() -> None:
+    assert not is_time_barred("b2b", date(2021, 12, 31), date(2026, 12, 4))
+    assert is_time_barred("b2b", date(2021, 12, 3), date(2026, 12, 4))
+    assert days_left("b2b", date(2021, 12, 31), date(2026, 12, 4)) == 27
+
+
+# --- the engine stops a time-barred invoice before any send (issue 15) ---------------------------------
+def _standard():  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from relance.policy import load_policy
+
+    return load_policy(Path(__file__).resolve().parents[2] / "policies" / "standard.yaml")
+
+
+def test_engine_sends_nothing_on_a_time_barred_consumer_debt() -> None:
+    from decimal import Decimal
+
+    from relance.policy import CustomerContext, InvoiceState, evaluate
+
+    policy = _standard()
+    barred = InvoiceState("F1", date(2024, 6, 11), Decimal("800.00"), sent=(("courtesy", date(2024, 6, 4)),),
+                          delivered=date(2024, 5, 12))
+    consumer = CustomerContext(kind="b2c")
+    decision = evaluate(policy, barred, consumer, date(2026, 10, 5))
+    assert decision.due == () and decision.stopped == "time_barred" and decision.next_action is None
+    # the day before the limit passes the ladder still runs
+    assert evaluate(policy, barred, consumer, date(2026, 5, 12)).stopped is None
+    # a business debtor on the same dates is within its five years
+    assert evaluate(policy, barred, CustomerContext(kind="b2b"), date(2026, 10, 5)).stopped is None
+
+
+def test_engine_public_buyer_quadrennial() -> None:
+    from decimal import Decimal
+
+    from relance.policy import CustomerContext, InvoiceState, evaluate
+
+    invoice = InvoiceState("P1", date(2021, 3, 31), Decimal("5000.00"))
+    public = CustomerContext(kind="public")
+    assert evaluate(_standard(), invoice, public, date(2026, 1, 5)).stopped == "time_barred"
+    assert evaluate(_standard(), invoice, CustomerContext(kind="b2b"), date(2026, 1, 5)).stopped is None

@@ -102,6 +102,8 @@ class Dispatcher:
             decision = evaluate(policy, engine_state(record, run_date), ctx, run_date)
             if decision.due:
                 groups[decision.due[0].step.id].append((record, decision.due[0]))
+            elif decision.stopped == "time_barred":
+                self._time_barred(customer, record, run_date)
             elif decision.next_action != record.next_action:
                 self._reschedule(record, policy, customer, run_date, decision.paused or decision.stopped)
         order = {step.id: i for i, step in enumerate(policy.steps)}
@@ -264,6 +266,28 @@ class Dispatcher:
             letter_date=run_date, invoices=tuple(lines),
             reference=" ".join(r.invoice_id for r in records), deadline=deadline,
             history=tuple(history), extra=notes)
+
+    def _time_barred(self, customer: Customer, record: InvoiceRecord, run_date: dt.date) -> None:
+        """Limitation passed before a send: stop the invoice with its reason, and tell the team."""
+        from relance.law.limitation import limitation_date
+
+        delivered = engine_state(record, run_date).delivered
+        limit = limitation_date(customer.kind, invoice_due(record), delivered)
+        reason = f"time-barred since {limit.date + dt.timedelta(days=1)}: {limit.basis}"
+        try:
+            self.store.update_invoice_state(
+                record, changes={"status": "time_barred"}, next_action=None,
+                events=[(run_date, "stopped", {"reason": reason[:500], "status": "time_barred"})])
+        except ConflictError:
+            return   # changed meanwhile (a payment...): the next run looks at it again
+        text = (f"Facture {record.invoice_id} ({customer.name}) : créance prescrite, aucune relance ne part plus. "
+                f"Dernier jour pour agir : {limit.date.strftime('%d/%m/%Y')}. Motif : {limit.basis}. Réclamer "
+                "une créance prescrite à un consommateur est une pratique sanctionnée : ne relancez pas à la main ; "
+                "un paiement volontaire reste possible et peut être encaissé.")
+        self.channels["task"].send(OutgoingMessage(
+            step="time_barred", customer_id=customer.id, customer_name=customer.name,
+            invoice_ids=(record.invoice_id,), run_date=run_date,
+            subject=f"Relance : facture {record.invoice_id} prescrite, relances arrêtées", task=text))
 
     def _rate_missing(self, customer: Customer, error: RateMissingError, run_date: dt.date) -> None:
         """A letter needed a rate the table lacks: tell the team once per semester and rate."""

@@ -59,7 +59,19 @@ def engine_state(record: InvoiceRecord, today: dt.date) -> InvoiceState:
         promise_until=record.promise_until,
         plan_paused_until=plan_paused_until(record, today),
         manual_pause=record.manual_pause,
+        delivered=_delivered(record),
     )
+
+
+def _delivered(record: InvoiceRecord) -> dt.date | None:
+    """Delivery / completion date of the invoice (starts the consumer limitation period), if recorded."""
+    value = record.raw.get("delivered")
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 def customer_context(customer: Customer, records: Sequence[InvoiceRecord], today: dt.date) -> CustomerContext:

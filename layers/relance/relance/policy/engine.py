@@ -2,8 +2,9 @@
 
 Rules (DESIGN.md "Policy semantics"):
 
-* Stops first (status other than ``open``, nothing left to pay, balance below ``min_balance``), then
-  pauses (dispute, manual, active promise, payment plan on schedule).
+* Stops first (status other than ``open``, time-barred debt (law/limitation.py: nothing may go out once
+  the last day to act has passed), nothing left to pay, balance below ``min_balance``), then pauses
+  (dispute, manual, active promise, payment plan on schedule).
 * The candidate is the first step after the last one sent; steps before it that never went out are passed.
 * A step's date is ``next_business_day(max(due + at, last_sent + min_gap_days))``.
 * When that date has come, its ``when`` is evaluated with today's facts: false skips it (it neither blocks
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
+from relance.law.limitation import last_day
 from relance.policy.model import Policy, Step
 from relance.policy.state import CustomerContext, InvoiceState
 
@@ -49,6 +51,7 @@ class Decision:
 _FINISHED = Decision((), None, stopped="ladder_finished")
 _PAID = Decision((), None, stopped="paid")
 _BELOW_MIN = Decision((), None, stopped="below_min_balance")
+_TIME_BARRED = Decision((), None, stopped="time_barred")
 _DISPUTE = Decision((), None, paused="dispute")
 _MANUAL = Decision((), None, paused="manual")
 _STOPPED: dict[str, Decision] = {}
@@ -107,6 +110,8 @@ def evaluate(policy: Policy, state: InvoiceState, ctx: CustomerContext, today: d
     balance = state.balance
     if balance <= 0:
         return _PAID
+    if ctx.kind in ("b2b", "b2c", "public") and today > last_day(ctx.kind, state.due, state.delivered):
+        return _TIME_BARRED
     if balance < policy.min_balance:
         return _BELOW_MIN
     if state.disputed or state.manual_pause or state.promise_until is not None \

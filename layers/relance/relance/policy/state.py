@@ -20,6 +20,7 @@ class InvoiceState:
     promise_until: date | None = None          # active promise: paused through this date, resumes after
     plan_paused_until: date | None = None      # payment plan on schedule: paused through this date
     manual_pause: bool = False
+    delivered: date | None = None              # delivery / completion: starts the consumer limitation (L218-2)
 
 
 @dataclass(frozen=True, slots=True)
