@@ -107,7 +107,7 @@ class Dispatcher:
             elif decision.next_action != record.next_action:
                 self._reschedule(record, policy, customer, run_date, decision.paused or decision.stopped)
         order = {step.id: i for i, step in enumerate(policy.steps)}
-        for step_id in sorted(groups, key=order.__getitem__):
+        for step_id in sorted(groups, key=lambda s: order.get(s, len(order))):   # penalty_statement last
             self._send_group(customer, policy, groups[step_id], records, run_date, report)
 
     # ---- validation and quarantine ---------------------------------------------------------------
@@ -318,7 +318,13 @@ class Dispatcher:
                                       "invoices": list(message.invoice_ids), **r.extra}) for r in receipts]
         events += [(run_date, "send_refused", {"step": step_id, "reason": why}) for why in refusals]
         sent = SentStep(step_id, run_date, tuple(r.channel for r in receipts))
-        self._write_with_retry(customer, policy, record, run_date, sent, events, "sent")
+        changes = None
+        if step_id == "penalty_statement":   # the one statement of what remains once the principal is paid
+            changes = {"status": "paid"}
+            events.append((run_date, "stopped", {
+                "reason": f"paid; « décompte des pénalités » sent for {record.accessories_due} EUR "
+                          "(interest and indemnity left after the principal)"}))
+        self._write_with_retry(customer, policy, record, run_date, sent, events, "sent", changes=changes)
 
     def _flag(self, customer: Customer, policy: Policy, abandoned: Sequence[tuple[InvoiceRecord, Mapping[str, Any]]],
               step_id: str, run_date: dt.date, report: DispatchReport) -> None:

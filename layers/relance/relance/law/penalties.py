@@ -419,3 +419,37 @@ def _floor_warnings(rates: RateTable, rate: Decimal, segments: list[Period]) -> 
                        "creditor to the L441-16 fine and the rate claimable instead (floor or ECB + 10 "
                        "points) must be decided by a lawyer; computed here at the contractual rate")
     return out
+
+
+@dataclass(frozen=True)
+class Accessories:
+    """What remains owed once the principal is paid: interest (None when a rate is missing) and the 40 €."""
+
+    interest: Decimal | None
+    indemnity: Decimal
+    missing: str | None = None
+
+    @property
+    def known_total(self) -> Decimal:
+        return (self.interest or ZERO) + self.indemnity
+
+
+def accessories_after_principal(amount: Decimal, due: dt.date, paid_on: dt.date, kind: Kind,
+                                payments: Sequence[tuple[dt.date, Decimal]], contract_rate: object = None,
+                                notice: dt.date | None = None) -> Accessories:
+    """Interest and indemnity still owed on ``paid_on``, the day the last payment cleared the principal.
+
+    Payments were imputed to interest first, then the 40 €, then the principal (C. civ. 1343-1), so what
+    remains is the accessories the payments did not cover.
+    """
+    from relance.errors import RateMissingError
+
+    rate: RateOption = None
+    if kind == "b2b" and contract_rate is not None:
+        rate = "legal-x3" if contract_rate == LEGAL_X3 else Decimal(str(contract_rate))
+    try:
+        st = compute(amount, due, paid_on, kind, rate=rate, notice=notice, payments=payments)
+    except RateMissingError as exc:
+        late = paid_on > due
+        return Accessories(None, INDEMNITY if late and kind != "b2c" else ZERO, str(exc))
+    return Accessories(st.interest_unpaid, st.indemnity_unpaid)

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from relance.policy.registry import Registry
 
 CHANNELS = ("email", "sms", "letter", "task")
-PARTNERS = ("collection_agency", "commissaire_de_justice")
+PARTNERS = ("collection_agency", "commissaire_de_justice", "avocat")   # avocat: public buyers (CJA R541-1)
 
 
 class Action:

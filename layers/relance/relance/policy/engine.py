@@ -109,6 +109,12 @@ def evaluate(policy: Policy, state: InvoiceState, ctx: CustomerContext, today: d
         return _stopped(state.status)
     balance = state.balance
     if balance <= 0:
+        if state.accessories_due > 0 and policy.penalties_after_principal == "claim" and ctx.kind != "b2c" \
+                and all(step_id != "penalty_statement" for step_id, _ in state.sent):
+            # One « décompte des pénalités » once the principal is paid (C. civ. 1343-1), then done.
+            if not policy.business.is_business_day(today):
+                return Decision((), policy.business.next_business_day(today))
+            return Decision((DueStep(policy.statement_step, today, None),), None)
         return _PAID
     if ctx.kind in ("b2b", "b2c", "public") and today > last_day(ctx.kind, state.due, state.delivered):
         return _TIME_BARRED

@@ -76,6 +76,8 @@ def template_variables(ctx: MessageContext) -> dict[str, Any]:
         "total_penalties": ctx.total_penalties,
         "total_indemnity": ctx.total_indemnity,
         "total_claimed": ctx.total_claimed,
+        "penalty_tables": ctx.penalty_tables,     # law/table.py: rows that multiply out, payments imputed
+        "rates_missing": ctx.rates_missing,       # a rate is missing: interest in words, no figure
         "max_days_late": ctx.max_days_late,
         "numbers": ctx.numbers,
         "earliest_due": min(i.due for i in ctx.invoices),
