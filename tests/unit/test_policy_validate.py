@@ -120,7 +120,7 @@ def test_unknown_route_key() -> None:
     assert errors(edit(24, "      - partnr: collection_agency")) == [
         "p.yaml:24: unknown key 'partnr' in route entry of step 'handoff' (did you mean 'partner'?)",
         "p.yaml:24: route entry of step 'handoff' has no 'partner' (expected one of: collection_agency, "
-        "commissaire_de_justice)",
+        "commissaire_de_justice, avocat)",
     ]
 
 
@@ -249,7 +249,7 @@ def test_route_entry_after_catch_all_is_unreachable() -> None:
 def test_unknown_partner() -> None:
     assert errors(edit(23, "        partner: huissier")) == [
         "p.yaml:23: unknown partner 'huissier' in step 'handoff'; expected one of: collection_agency, "
-        "commissaire_de_justice"]
+        "commissaire_de_justice, avocat"]
 
 
 def test_bad_approval() -> None:
