@@ -449,6 +449,8 @@ def invoice_line(customer: Customer, record: InvoiceRecord, on: dt.date, step_id
         str(contract_rate) if contract_rate is not None else "ecb+10")
     issued = dt.date.fromisoformat(str(record.raw["issued"]))
     payments = tuple(record.payments)
+    if step_id == "penalty_statement" and payments:
+        return _statement_line(customer, record, basis, issued, due, amount, paid, days_late)
     try:
         statement = compute(amount, due, on, customer.kind,
                             rate=("legal-x3" if contract_rate == "legal-x3" else
@@ -471,6 +473,28 @@ def invoice_line(customer: Customer, record: InvoiceRecord, on: dt.date, step_id
                        balance=statement.remaining_principal, days_late=days_late,
                        penalties=statement.interest_unpaid, indemnity=statement.indemnity_unpaid, rate=rate,
                        table=penalty_table(record.invoice_id, statement), rate_basis=basis), None
+
+
+def _statement_line(customer: Customer, record: InvoiceRecord, basis: str, issued: dt.date, due: dt.date,
+                    amount: Decimal, paid: Decimal, days_late: int) -> tuple[InvoiceLine, RateMissingError | None]:
+    """The « décompte des pénalités »: what remains once the payments covered the principal, stopped on the
+    day of the last payment (law.penalties.accessories_after_principal)."""
+    from relance.law.penalties import accessories_after_principal
+    from relance.law.table import penalty_table
+
+    notice = next((s.date for s in record.sent if not s.flagged and "letter" in s.channels), None)
+    left = accessories_after_principal(amount, due, customer.kind, tuple(record.payments),
+                                       record.raw.get("contract_rate"), notice)
+    if left.statement is None:
+        missing = RateMissingError(left.missing or "a rate is missing")
+        return InvoiceLine(number=record.invoice_id, issued=issued, due=due, amount=amount, paid=paid,
+                           balance=ZERO, days_late=days_late, indemnity=left.indemnity, rate_basis=basis,
+                           rates_missing=left.missing), missing
+    st = left.statement
+    return InvoiceLine(number=record.invoice_id, issued=issued, due=due, amount=amount, paid=paid,
+                       balance=left.principal, days_late=days_late, penalties=left.interest or ZERO,
+                       indemnity=left.indemnity, rate=st.periods[-1].annual_rate if st.periods else None,
+                       table=penalty_table(record.invoice_id, st), rate_basis=basis), None
 
 
 def _stale(claim: Mapping[str, Any], run_date: dt.date) -> bool:

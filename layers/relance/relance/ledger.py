@@ -195,14 +195,16 @@ class Ledger:
         customer = self.customer(record.customer_id)
         due = invoice_due(record)
         notice = next((s.date for s in record.sent if not s.flagged and "letter" in s.channels), None)
-        left = accessories_after_principal(invoice_amount(record), due, paid_on, customer.kind,
-                                           changes["payments"], record.raw.get("contract_rate"), notice)
+        left = accessories_after_principal(invoice_amount(record), due, customer.kind, changes["payments"],
+                                           record.raw.get("contract_rate"), notice)
         if left.known_total <= 0 and left.missing is None:
             changes["status"] = "paid"
             events.append(("stopped", {"reason": "paid"}))
             return
         interest = "unknown (rate missing)" if left.interest is None else f"{cents(left.interest)} EUR"
         what = f"interest {interest}, indemnity {cents(left.indemnity)} EUR"
+        if left.principal:
+            what += f", principal left by the imputation of earlier payments {cents(left.principal)} EUR"
         claim = self.policy_for(customer).penalties_after_principal == "claim" and customer.kind != "b2c"
         if claim and record.status == "open":
             changes["accessories_due"] = cents(left.known_total)

@@ -423,33 +423,48 @@ def _floor_warnings(rates: RateTable, rate: Decimal, segments: list[Period]) -> 
 
 @dataclass(frozen=True)
 class Accessories:
-    """What remains owed once the principal is paid: interest (None when a rate is missing) and the 40 €."""
+    """What remains owed once the payments have covered the invoice amount (the principal, as booked).
+
+    The last payment is taken as paying the principal (the debtor's designation, which the creditor
+    accepts); the earlier ones were imputed to interest first (C. civ. 1343-1), so what remains is the
+    interest and the 40 € they did not cover, plus the principal they left. ``interest`` is None when a rate
+    is missing (then only the indemnity is known). ``statement`` is the computation up to the last payment,
+    that payment excluded: its rows and imputations are the « décompte des pénalités ».
+    """
 
     interest: Decimal | None
     indemnity: Decimal
+    principal: Decimal = ZERO
     missing: str | None = None
+    statement: PenaltyStatement | None = None
 
     @property
     def known_total(self) -> Decimal:
-        return (self.interest or ZERO) + self.indemnity
+        return (self.interest or ZERO) + self.indemnity + self.principal
 
 
-def accessories_after_principal(amount: Decimal, due: dt.date, paid_on: dt.date, kind: Kind,
+def accessories_after_principal(amount: Decimal, due: dt.date, kind: Kind,
                                 payments: Sequence[tuple[dt.date, Decimal]], contract_rate: object = None,
                                 notice: dt.date | None = None) -> Accessories:
-    """Interest and indemnity still owed on ``paid_on``, the day the last payment cleared the principal.
-
-    Payments were imputed to interest first, then the 40 €, then the principal (C. civ. 1343-1), so what
-    remains is the accessories the payments did not cover.
-    """
+    """Interest, indemnity (and principal left by imputation) still owed on the day of the last payment."""
     from relance.errors import RateMissingError
 
+    plan = sorted(payments, key=lambda p: p[0])
+    if not plan:
+        raise RelanceError("no payment: the principal is not paid", "payments")
+    *earlier, (last_day, last_amount) = plan
     rate: RateOption = None
     if kind == "b2b" and contract_rate is not None:
         rate = "legal-x3" if contract_rate == LEGAL_X3 else Decimal(str(contract_rate))
     try:
-        st = compute(amount, due, paid_on, kind, rate=rate, notice=notice, payments=payments)
+        st = compute(amount, due, last_day, kind, rate=rate, notice=notice, payments=earlier)
     except RateMissingError as exc:
-        late = paid_on > due
-        return Accessories(None, INDEMNITY if late and kind != "b2c" else ZERO, str(exc))
-    return Accessories(st.interest_unpaid, st.indemnity_unpaid)
+        late = last_day > due
+        return Accessories(None, INDEMNITY if late and kind != "b2c" else ZERO, missing=str(exc))
+    left = max(st.remaining_principal - last_amount, ZERO)
+    # An overpayment beyond the principal pays the accessories.
+    extra = max(last_amount - st.remaining_principal, ZERO)
+    interest = max(st.interest_unpaid - extra, ZERO)
+    extra = max(extra - st.interest_unpaid, ZERO)
+    indemnity = max(st.indemnity_unpaid - extra, ZERO)
+    return Accessories(interest, indemnity, left, statement=st)
