@@ -86,7 +86,7 @@ def test_engine_sends_nothing_on_a_time_barred_consumer_debt() -> None:
                           delivered=date(2024, 5, 12))
     consumer = CustomerContext(kind="b2c")
     decision = evaluate(policy, barred, consumer, date(2026, 10, 5))
-    assert decision.due == () and decision.stopped == "time_barred" and decision.next_action is None
+    assert decision.due == () and decision.stopped == "time_barred" and decision.next_action == date(2026, 10, 5)
     # the day before the limit passes the ladder still runs
     assert evaluate(policy, barred, consumer, date(2026, 5, 12)).stopped is None
     # a business debtor on the same dates is within its five years

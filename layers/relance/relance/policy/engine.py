@@ -51,7 +51,6 @@ class Decision:
 _FINISHED = Decision((), None, stopped="ladder_finished")
 _PAID = Decision((), None, stopped="paid")
 _BELOW_MIN = Decision((), None, stopped="below_min_balance")
-_TIME_BARRED = Decision((), None, stopped="time_barred")
 _DISPUTE = Decision((), None, paused="dispute")
 _MANUAL = Decision((), None, paused="manual")
 _STOPPED: dict[str, Decision] = {}
@@ -117,7 +116,8 @@ def evaluate(policy: Policy, state: InvoiceState, ctx: CustomerContext, today: d
             return Decision((DueStep(policy.statement_step, today, None),), None)
         return _PAID
     if ctx.kind in ("b2b", "b2c", "public") and today > last_day(ctx.kind, state.due, state.delivered):
-        return _TIME_BARRED
+        # Due "today" so that the dispatcher, not a silent index, closes it: stopped with its reason, a task.
+        return Decision((), today, stopped="time_barred")
     if balance < policy.min_balance:
         return _BELOW_MIN
     if state.disputed or state.manual_pause or state.promise_until is not None \
