@@ -91,3 +91,23 @@ def limitation_date(kind: str, due: dt.date, delivered: dt.date | None = None) -
     return Limitation(date, f"{B2C_YEARS} years from the completion of the service or the delivery on "
                             f"{delivered} (C. consom. L218-2; Cass. 1re civ. 19 mai 2021; Cass. 3e civ. 1er mars "
                             "2023); a formal notice does not interrupt it")
+
+
+def near_warnings(kind: str, invoices: list[tuple[str, dt.date, dt.date | None]], on: dt.date,
+                  near: int = NEAR_DAYS) -> list[str]:
+    """French warnings for the invoices whose last day to act is within ``near`` days of ``on`` (or passed).
+
+    ``invoices``: (number, due date, delivery date or None). Shown in the approval email and the case file:
+    only a claim in court (injonction de payer, référé-provision...) interrupts the period, not a letter.
+    """
+    out = []
+    for number, due, delivered in invoices:
+        last = last_day(kind, due, delivered)
+        left = (last - on).days
+        when = last.strftime("%d/%m/%Y")
+        if left < 0:
+            out.append(f"Facture {number} : prescrite depuis le {when}, rien ne peut plus être réclamé.")
+        elif left <= near:
+            out.append(f"Facture {number} : prescription acquise après le {when} (dans {left} jour"
+                       f"{'s' if left > 1 else ''}) ; seule une demande en justice l'interrompt, pas une lettre.")
+    return out
