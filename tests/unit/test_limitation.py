@@ -113,7 +113,7 @@ def test_near_warnings_for_the_approval_email_and_the_case_file() -> None:
                                      ("F3", date(2024, 9, 1), date(2024, 8, 1))], on)   # barred since 02/08/2026
     assert len(warnings) == 2
     assert warnings[0].startswith("Facture F1") and "10/12/2026" in warnings[0] and "51 jours" in warnings[0]
-    assert warnings[1].startswith("Facture F3") and "prescrite depuis le 01/08/2026" in warnings[1]
+    assert warnings[1].startswith("Facture F3") and "dernier jour pour agir était le 01/08/2026" in warnings[1]
     assert near_warnings("b2b", [("F4", date(2021, 12, 1), None)], date(2026, 10, 2)) == [
         "Facture F4 : prescription acquise après le 01/12/2026 (dans 60 jours) ; seule une demande en justice "
         "l'interrompt, pas une lettre."]

@@ -106,7 +106,8 @@ def near_warnings(kind: str, invoices: list[tuple[str, dt.date, dt.date | None]]
         left = (last - on).days
         when = last.strftime("%d/%m/%Y")
         if left < 0:
-            out.append(f"Facture {number} : prescrite depuis le {when}, rien ne peut plus être réclamé.")
+            out.append(f"Facture {number} : prescrite, le dernier jour pour agir était le {when} ; rien ne peut plus "
+                       "être réclamé.")
         elif left <= near:
             out.append(f"Facture {number} : prescription acquise après le {when} (dans {left} jour"
                        f"{'s' if left > 1 else ''}) ; seule une demande en justice l'interrompt, pas une lettre.")
