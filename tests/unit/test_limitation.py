@@ -117,3 +117,32 @@ def test_near_warnings_for_the_approval_email_and_the_case_file() -> None:
     assert near_warnings("b2b", [("F4", date(2021, 12, 1), None)], date(2026, 10, 2)) == [
         "Facture F4 : prescription acquise après le 01/12/2026 (dans 60 jours) ; seule une demande en justice "
         "l'interrompt, pas une lettre."]
+
+
+def test_engine_offers_one_penalty_statement_when_the_policy_claims() -> None:
+    from dataclasses import replace
+    from decimal import Decimal
+
+    from relance.policy import CustomerContext, InvoiceState, evaluate
+
+    policy = _standard()                                  # penalties_after_principal: claim
+    paid = InvoiceState("F1", date(2026, 2, 14), Decimal("0"), sent=(("firm", date(2026, 3, 2)),),
+                        accessories_due=Decimal("161.83"))
+    business = CustomerContext(kind="b2b")
+    decision = evaluate(policy, paid, business, date(2026, 4, 16))           # a Thursday
+    assert [d.step.id for d in decision.due] == ["penalty_statement"] and decision.next_action is None
+    assert decision.due[0].step.template == "penalty_statement"
+    assert evaluate(policy, paid, business, date(2026, 4, 18)).due == ()    # Saturday: waits for Monday
+    sent = replace(paid, sent=(*paid.sent, ("penalty_statement", date(2026, 4, 16))))
+    assert evaluate(policy, sent, business, date(2026, 4, 20)).stopped == "paid"   # only once
+    assert evaluate(policy, paid, CustomerContext(kind="b2c"), date(2026, 4, 16)).stopped == "paid"
+    assert [d.step.id for d in evaluate(policy, paid, CustomerContext(kind="public"), date(2026, 4, 16)).due] == [
+        "penalty_statement"]
+    from pathlib import Path
+
+    from relance.policy import load_policy
+
+    gentle = load_policy(Path(__file__).resolve().parents[2] / "policies" / "key_accounts.yaml")   # waive
+    assert evaluate(gentle, paid, business, date(2026, 4, 16)).stopped == "paid"
+    nothing = replace(paid, accessories_due=Decimal("0"))
+    assert evaluate(policy, nothing, business, date(2026, 4, 16)).stopped == "paid"

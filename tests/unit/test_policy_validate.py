@@ -428,3 +428,12 @@ def test_an_impossible_date_is_an_error_with_its_line_not_a_traceback(tmp_path) 
     path.write_text("name: x\ntimezone: Europe/Paris\ndescription: 2026-02-30\nsteps: []\n")
     errors = validate_files([path], check_templates=False)
     assert errors and errors[0].startswith(f"{path}:3: ") and "2026-02-30" in errors[0]
+
+
+def test_penalties_after_principal_setting() -> None:
+    assert load_policy_text(BASE, "p.yaml").penalties_after_principal == "waive"      # the default
+    text = edit(6, 'min_balance: "10.00"\npenalties_after_principal: claim')
+    assert errors(text) == []
+    assert load_policy_text(text, "p.yaml").penalties_after_principal == "claim"
+    assert errors(edit(6, 'min_balance: "10.00"\npenalties_after_principal: yes')) == [
+        "p.yaml:7: 'penalties_after_principal' must be claim or waive, not True"]
