@@ -333,8 +333,14 @@ class Dispatcher:
         reason = (f"step {step_id} was claimed on {claimed_on} but its send was never recorded: "
                   "check whether the customer received it")
         for record, _ in abandoned:
+            events = [(run_date, "flagged", {"step": step_id, "reason": reason})]
+            changes = None
+            if step_id == "penalty_statement":   # never resent: the invoice closes, the team checks the send
+                changes = {"status": "paid"}
+                events.append((run_date, "stopped", {"reason": "paid; « décompte des pénalités » claimed but its "
+                                                               "send was never confirmed (flagged)"}))
             self._write_with_retry(customer, policy, record, run_date, SentStep(step_id, run_date, (), True),
-                                   [(run_date, "flagged", {"step": step_id, "reason": reason})], "flagged")
+                                   events, "flagged", changes=changes)
             report.flagged.append({"invoice": record.invoice_id, "step": step_id, "reason": reason})
         self._notify_team(customer, "flagged_claim", [r for r, _ in abandoned], run_date,
                           {"flag_reason": reason, "flag_step": step_id, "flagged_step": step_id, "reason": reason})
@@ -348,9 +354,13 @@ class Dispatcher:
         if failures >= MAX_SEND_FAILURES:
             reason = f"step {step_id} refused {failures} times: {'; '.join(refusals)}"
             self.store.claim(record.invoice_id, step_id, run_date)
+            flagged = [*events, (run_date, "flagged", {"step": step_id, "reason": reason})]
+            closing: dict[str, Any] = {"send_failures": 0}
+            if step_id == "penalty_statement":   # not retried for ever: close it, the team has the task
+                closing["status"] = "paid"
+                flagged.append((run_date, "stopped", {"reason": "paid; « décompte des pénalités » could not be sent"}))
             self._write_with_retry(customer, policy, record, run_date, SentStep(step_id, run_date, (), True),
-                                   [*events, (run_date, "flagged", {"step": step_id, "reason": reason})],
-                                   "flagged", changes={"send_failures": 0})
+                                   flagged, "flagged", changes=closing)
             self._notify_team(customer, "flagged_claim", [record], run_date,
                               {"flag_reason": reason, "flag_step": step_id, "flagged_step": step_id,
                                "reason": reason})
