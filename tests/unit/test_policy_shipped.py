@@ -39,7 +39,9 @@ def test_standard_policy_is_the_designed_ladder() -> None:
     assert [repr(c) for c in policy.step("formal_notice").when] == ["balance_gte(Decimal('50.00'))"]
     handoff = policy.step("handoff")
     assert handoff.approval is True
+    assert policy.penalties_after_principal == "claim"
     assert [(r.partner, [repr(c) for c in r.when]) for r in handoff.route] == [
+        ("avocat", ["customer_kind(frozenset({'public'}))"]),     # public buyers: administrative judge
         ("commissaire_de_justice", ["case_balance_lte(Decimal('5000.00'))"]),
         ("collection_agency", []),
     ]

@@ -120,7 +120,7 @@ def test_unknown_route_key() -> None:
     assert errors(edit(24, "      - partnr: collection_agency")) == [
         "p.yaml:24: unknown key 'partnr' in route entry of step 'handoff' (did you mean 'partner'?)",
         "p.yaml:24: route entry of step 'handoff' has no 'partner' (expected one of: collection_agency, "
-        "commissaire_de_justice)",
+        "commissaire_de_justice, avocat)",
     ]
 
 
@@ -249,7 +249,7 @@ def test_route_entry_after_catch_all_is_unreachable() -> None:
 def test_unknown_partner() -> None:
     assert errors(edit(23, "        partner: huissier")) == [
         "p.yaml:23: unknown partner 'huissier' in step 'handoff'; expected one of: collection_agency, "
-        "commissaire_de_justice"]
+        "commissaire_de_justice, avocat"]
 
 
 def test_bad_approval() -> None:
@@ -428,3 +428,12 @@ def test_an_impossible_date_is_an_error_with_its_line_not_a_traceback(tmp_path) 
     path.write_text("name: x\ntimezone: Europe/Paris\ndescription: 2026-02-30\nsteps: []\n")
     errors = validate_files([path], check_templates=False)
     assert errors and errors[0].startswith(f"{path}:3: ") and "2026-02-30" in errors[0]
+
+
+def test_penalties_after_principal_setting() -> None:
+    assert load_policy_text(BASE, "p.yaml").penalties_after_principal == "waive"      # the default
+    text = edit(6, 'min_balance: "10.00"\npenalties_after_principal: claim')
+    assert errors(text) == []
+    assert load_policy_text(text, "p.yaml").penalties_after_principal == "claim"
+    assert errors(edit(6, 'min_balance: "10.00"\npenalties_after_principal: yes')) == [
+        "p.yaml:7: 'penalties_after_principal' must be claim or waive, not True"]

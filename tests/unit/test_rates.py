@@ -16,6 +16,13 @@ PACKAGED = Path(__file__).resolve().parents[2] / "layers/relance/relance/data/ra
 
 # legal-fr.md tables 0.2 and 0.3, in percent: (ECB reference, particulier, autres cas)
 PUBLISHED = {
+    # issue 15: every semester back to 2021-S1 (Banque de France table of key ECB rates; the arrêtés)
+    "2021-S1": ("0.00", "3.14", "0.79"),
+    "2021-S2": ("0.00", "3.12", "0.76"),
+    "2022-S1": ("0.00", "3.13", "0.76"),
+    "2022-S2": ("0.00", "3.15", "0.77"),   # the 0,50 % of 27 July 2022 came after 1 July
+    "2023-S1": ("2.50", "4.47", "2.06"),   # 21 Dec 2022
+    "2023-S2": ("4.00", "6.82", "4.22"),   # 21 Jun 2023, not the 4,25 % of 2 Aug 2023
     "2024-S1": ("4.50", "8.01", "5.07"),
     "2024-S2": ("4.25", "8.16", "4.92"),
     "2025-S1": ("3.15", "7.21", "3.71"),
@@ -39,13 +46,29 @@ def test_published_rates(semester: str, values: tuple[str, str, str]) -> None:
 
 
 def test_default_l441_10_rates_of_table_0_3() -> None:
-    assert [reference_ecb_rate(s) + D("0.10") for s in PUBLISHED] == [
+    assert [reference_ecb_rate(s) + D("0.10") for s in list(PUBLISHED)[6:]] == [
         D("0.1450"), D("0.1425"), D("0.1315"), D("0.1215"), D("0.1215")]
 
 
 def test_floor_of_table_0_2() -> None:
-    assert [legal_rate(s) * 3 for s in PUBLISHED] == [
+    assert [legal_rate(s) * 3 for s in list(PUBLISHED)[6:]] == [
         D("0.1521"), D("0.1476"), D("0.1113"), D("0.0828"), D("0.0786")]
+
+
+def test_2026_s2_ecb_rate_is_entered_with_its_caveat() -> None:
+    assert reference_ecb_rate("2026-S2") == D("0.024")
+    caveats = table().caveats("2026-S2", ecb=True)
+    assert len(caveats) == 1 and "not confirmed by a primary source" in caveats[0]
+    assert table().caveats("2026-S1", ecb=True, legal=True) == []
+
+
+def test_every_semester_since_2021_has_its_ecb_rate_and_source() -> None:
+    for year in range(2021, 2027):
+        for half in (1, 2):
+            sem = Semester(year, half)
+            assert reference_ecb_rate(sem) >= 0
+            entry = table().ecb_entry(sem)
+            assert entry is not None and entry.source and entry.read
 
 
 def test_semester_accepts_a_day() -> None:
@@ -61,18 +84,18 @@ def test_reference_rate_is_the_one_in_force_on_the_first_day() -> None:
     assert reference_ecb_rate("2025-S1") == D("0.0315")
 
 
-def test_s2_2026_is_missing_never_guessed() -> None:
+def test_s2_2026_legal_rate_is_missing_never_guessed() -> None:
     with pytest.raises(RateMissingError) as exc:
         legal_rate("2026-S2")
     assert str(exc.value) == ("no legal interest rate for semester 2026-S2 in rates.yaml: "
                               "add it when the arrêté is published")
-    with pytest.raises(RateMissingError, match="2026-S2"):
-        reference_ecb_rate("2026-S2")
+    with pytest.raises(RateMissingError, match="2027-S1"):
+        reference_ecb_rate("2027-S1")
     with pytest.raises(RateMissingError, match="2026-S2"):
         legal_rate("2026-S2", "individual")
 
 
-@pytest.mark.parametrize("semester", ["2023-S1", "2023-S2", "2022-S2"])
+@pytest.mark.parametrize("semester", ["2015-S2", "2015-S1"])
 def test_before_the_table(semester: str) -> None:
     with pytest.raises(RateMissingError, match=semester):
         reference_ecb_rate(semester)
@@ -93,8 +116,8 @@ def test_packaged_table_is_well_formed() -> None:
     assert all(e.source and e.read for e in rates.ecb)
     assert all(e.source and e.read for e in rates.legal.values())
     assert [e.effective for e in rates.ecb] == sorted(e.effective for e in rates.ecb)
-    assert rates.known_until < date(2026, 7, 1)       # the MRO on 1 July 2026 was not known
-    assert "S2 2026" in PACKAGED.read_text(encoding="utf-8").split("ecb_mro:")[0]   # how-to header
+    assert rates.known_until >= date(2026, 7, 1)      # the MRO on 1 July 2026 is entered (issue 15)
+    assert "HOW TO ADD A SEMESTER" in PACKAGED.read_text(encoding="utf-8").split("ecb_mro:")[0]
 
 
 S2_2026 = """
@@ -116,9 +139,9 @@ def _with_s2_2026(tmp_path: Path) -> Path:
 def test_env_override_adds_a_semester(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENV_RATES_FILE, str(_with_s2_2026(tmp_path)))
     assert legal_rate("2026-S2") == D("0.025")
-    assert reference_ecb_rate("2026-S2") == D("0.0215")
-    st = compute(D("1000.00"), date(2026, 6, 15), date(2026, 7, 15))
-    assert [p["annual_rate"] for p in st.periods] == ["0.1215", "0.1215"]
+    assert reference_ecb_rate("2026-S2") == D("0.024")
+    st = compute(D("1000.00"), date(2026, 6, 15), date(2026, 7, 15), kind="b2c", notice=date(2026, 6, 20))
+    assert [p["annual_rate"] for p in st.periods] == ["0.0262", "0.0250"]
     monkeypatch.delenv(ENV_RATES_FILE)
     with pytest.raises(RateMissingError):
         legal_rate("2026-S2")

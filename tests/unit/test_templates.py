@@ -13,6 +13,8 @@ from xml.sax.saxutils import escape
 import pypdf
 import pytest
 
+from relance.law.penalties import compute
+from relance.law.table import penalty_table
 from relance.paths import templates_dir
 from relance.rendering import (
     CompanyInfo,
@@ -47,12 +49,16 @@ def invoice(number: str, amount: str = "1800.00", paid: str = "0.00", kind: str 
             days: int = 32) -> InvoiceLine:
     total, settled = Decimal(amount), Decimal(paid)
     professional = kind != "b2c"
+    # The penalty table comes from the law core (law/table.py), as dispatch builds it.
+    statement = compute(total - settled, dt.date(2026, 4, 16), dt.date(2026, 4, 16) + dt.timedelta(days=days),
+                        kind) if kind in ("b2b", "public") else None  # type: ignore[arg-type]
     return InvoiceLine(
         number=number, issued=dt.date(2026, 3, 17), due=dt.date(2026, 4, 16), amount=total, paid=settled,
         balance=total - settled, days_late=days,
         penalties=Decimal("19.13") if professional else Decimal("0.00"),
         indemnity=Decimal("40.00") if professional else Decimal("0.00"),
         rate=Decimal("0.1215") if professional else None,
+        table=penalty_table(number, statement) if statement is not None else None,
     )
 
 
@@ -147,7 +153,7 @@ def test_letter_pdf_opens_and_shows_number_amount_and_payment(step: str, kind: s
     assert COMPANY.siren in text
     assert formatting.iban(COMPANY.iban) in text
     assert ctx.customer_name in text
-    assert reader.pages[0].images, "the EPC QR code is embedded"
+    assert any(page.images for page in reader.pages), "the EPC QR code is embedded"
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -53,6 +53,7 @@ class DispatchReport:
     quarantined: list[dict[str, Any]] = field(default_factory=list)
     failures: list[dict[str, Any]] = field(default_factory=list)
     escalations: list[dict[str, Any]] = field(default_factory=list)
+    rate_alerts: list[dict[str, Any]] = field(default_factory=list)   # one per semester and missing rate
 
 
 @dataclass
@@ -64,10 +65,25 @@ class Dispatcher:
     start_escalation: Callable[[dict[str, Any]], str] | None = None
     renderer: Callable[[str, Sequence[str], MessageContext], Rendered] = render
     attachments: Callable[[str], bytes | None] | None = None   # S3 key -> original invoice PDF
+    # Rates stored in the table (law.rates.RateStore + claim_alert): they complete the packaged rates.yaml,
+    # and a missing rate is told once per semester (metric + team task), never silently.
+    rates: Any = None
+    _rate_alerts: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     # ---- entry point -----------------------------------------------------------------------------
     def dispatch_customer(self, customer_id: str, run_date: dt.date) -> DispatchReport:
         report = DispatchReport(customer_id)
+        if self.rates is not None:
+            from relance.law.rates import use_stored
+
+            use_stored(*self.rates.load())
+        try:
+            self._dispatch_customer(customer_id, run_date, report)
+        finally:
+            report.rate_alerts, self._rate_alerts = self._rate_alerts, []
+        return report
+
+    def _dispatch_customer(self, customer_id: str, run_date: dt.date, report: DispatchReport) -> None:
         profile, open_ids = self.store.customer_collection(customer_id)
         items = self.store.get_invoice_items(open_ids)
         customer, policy, reason = self._customer_and_policy(customer_id, profile)
@@ -76,7 +92,7 @@ class Dispatcher:
             for iid in open_ids:
                 self._quarantine_invoice(iid, f"its customer {customer_id} is quarantined: {reason}",
                                          run_date, items.get(iid), report)
-            return report
+            return
 
         records = [r for iid in open_ids if (r := self._valid_record(iid, items.get(iid), run_date, report))]
         ctx = customer_context(customer, records, run_date)
@@ -87,12 +103,13 @@ class Dispatcher:
             decision = evaluate(policy, engine_state(record, run_date), ctx, run_date)
             if decision.due:
                 groups[decision.due[0].step.id].append((record, decision.due[0]))
+            elif decision.stopped == "time_barred":
+                self._time_barred(customer, record, run_date)
             elif decision.next_action != record.next_action:
                 self._reschedule(record, policy, customer, run_date, decision.paused or decision.stopped)
         order = {step.id: i for i, step in enumerate(policy.steps)}
-        for step_id in sorted(groups, key=order.__getitem__):
+        for step_id in sorted(groups, key=lambda s: order.get(s, len(order))):   # penalty_statement last
             self._send_group(customer, policy, groups[step_id], records, run_date, report)
-        return report
 
     # ---- validation and quarantine ---------------------------------------------------------------
     def _customer_and_policy(self, customer_id: str, profile: Mapping[str, Any] | None
@@ -246,7 +263,8 @@ class Dispatcher:
             line, missing = invoice_line(customer, record, run_date, step_id)
             lines.append(line)
             if missing:
-                notes["penalties_unavailable"] = missing
+                notes["penalties_unavailable"] = str(missing)
+                self._rate_missing(customer, missing, run_date)
         history = sorted({ContactEntry(s.date, s.step, ch) for r in records for s in r.sent for ch in s.channels
                           if not s.flagged}, key=lambda c: (c.date, c.step, c.channel))
         deadline = run_date + dt.timedelta(days=FORMAL_NOTICE_DEADLINE_DAYS)
@@ -257,6 +275,48 @@ class Dispatcher:
             reference=" ".join(r.invoice_id for r in records), deadline=deadline,
             history=tuple(history), extra=notes, customer_siren=customer.siren)
 
+    def _time_barred(self, customer: Customer, record: InvoiceRecord, run_date: dt.date) -> None:
+        """Limitation passed before a send: stop the invoice with its reason, and tell the team."""
+        from relance.law.limitation import limitation_date
+
+        delivered = engine_state(record, run_date).delivered
+        limit = limitation_date(customer.kind, invoice_due(record), delivered)
+        reason = f"time-barred since {limit.date + dt.timedelta(days=1)}: {limit.basis}"
+        try:
+            self.store.update_invoice_state(
+                record, changes={"status": "time_barred"}, next_action=None,
+                events=[(run_date, "stopped", {"reason": reason[:500], "status": "time_barred"})])
+        except ConflictError:
+            return   # changed meanwhile (a payment...): the next run looks at it again
+        text = (f"Facture {record.invoice_id} ({customer.name}) : créance prescrite, aucune relance ne part plus. "
+                f"Dernier jour pour agir : {limit.date.strftime('%d/%m/%Y')}. Motif : {limit.basis}. Réclamer "
+                "une créance prescrite à un consommateur est une pratique sanctionnée : ne relancez pas à la main ; "
+                "un paiement volontaire reste possible et peut être encaissé.")
+        self.channels["task"].send(OutgoingMessage(
+            step="time_barred", customer_id=customer.id, customer_name=customer.name,
+            invoice_ids=(record.invoice_id,), run_date=run_date,
+            subject=f"Relance : facture {record.invoice_id} prescrite, relances arrêtées", task=text))
+
+    def _rate_missing(self, customer: Customer, error: RateMissingError, run_date: dt.date) -> None:
+        """A letter needed a rate the table lacks: tell the team once per semester and rate."""
+        semester, what = getattr(error, "semester", None), getattr(error, "what", None)
+        if self.rates is None or semester is None or what is None:
+            return
+        from relance.law.rates import Semester
+
+        if not self.rates.claim_alert(Semester.parse(semester), what):
+            return
+        label = "taux de refinancement de la BCE" if what == "ecb" else "taux de l'intérêt légal (arrêté)"
+        text = (f"Le {label} du semestre {semester} manque dans la table des taux : {error}\n\n"
+                "Les lettres partent sans chiffre d'intérêts (principal et indemnité de 40 € indiqués, "
+                "intérêts décrits en mots). Saisissez le taux : relance rates set --semester "
+                f"{semester} --legal-individual X --legal-other Y --source URL (taux légal), ou vérifiez la "
+                "fonction RatesCheckFunction (taux BCE).")
+        self.channels["task"].send(OutgoingMessage(
+            step="rate_missing", customer_id=customer.id, customer_name=customer.name, invoice_ids=(),
+            run_date=run_date, subject=f"Relance : {label} {semester} manquant", task=text))
+        self._rate_alerts.append({"semester": semester, "rate": what})
+
     # ---- recording -------------------------------------------------------------------------------
     def _record_sent(self, customer: Customer, policy: Policy, record: InvoiceRecord, step_id: str,
                      run_date: dt.date, receipts: Sequence[Receipt], message: OutgoingMessage,
@@ -266,7 +326,13 @@ class Dispatcher:
                                       "invoices": list(message.invoice_ids), **r.extra}) for r in receipts]
         events += [(run_date, "send_refused", {"step": step_id, "reason": why}) for why in refusals]
         sent = SentStep(step_id, run_date, tuple(r.channel for r in receipts))
-        self._write_with_retry(customer, policy, record, run_date, sent, events, "sent")
+        changes = None
+        if step_id == "penalty_statement":   # the one statement of what remains once the principal is paid
+            changes = {"status": "paid"}
+            events.append((run_date, "stopped", {
+                "reason": f"paid; « décompte des pénalités » sent for {record.accessories_due} EUR "
+                          "(interest and indemnity left after the principal)"}))
+        self._write_with_retry(customer, policy, record, run_date, sent, events, "sent", changes=changes)
 
     def _flag(self, customer: Customer, policy: Policy, abandoned: Sequence[tuple[InvoiceRecord, Mapping[str, Any]]],
               step_id: str, run_date: dt.date, report: DispatchReport) -> None:
@@ -275,8 +341,14 @@ class Dispatcher:
         reason = (f"step {step_id} was claimed on {claimed_on} but its send was never recorded: "
                   "check whether the customer received it")
         for record, _ in abandoned:
+            events = [(run_date, "flagged", {"step": step_id, "reason": reason})]
+            changes = None
+            if step_id == "penalty_statement":   # never resent: the invoice closes, the team checks the send
+                changes = {"status": "paid"}
+                events.append((run_date, "stopped", {"reason": "paid; « décompte des pénalités » claimed but its "
+                                                               "send was never confirmed (flagged)"}))
             self._write_with_retry(customer, policy, record, run_date, SentStep(step_id, run_date, (), True),
-                                   [(run_date, "flagged", {"step": step_id, "reason": reason})], "flagged")
+                                   events, "flagged", changes=changes)
             report.flagged.append({"invoice": record.invoice_id, "step": step_id, "reason": reason})
         self._notify_team(customer, "flagged_claim", [r for r, _ in abandoned], run_date,
                           {"flag_reason": reason, "flag_step": step_id, "flagged_step": step_id, "reason": reason})
@@ -302,9 +374,13 @@ class Dispatcher:
         if failures >= MAX_SEND_FAILURES:
             reason = f"step {step_id} refused {failures} times: {'; '.join(refusals)}"
             self.store.claim(record.invoice_id, step_id, run_date)
+            flagged = [*events, (run_date, "flagged", {"step": step_id, "reason": reason})]
+            closing: dict[str, Any] = {"send_failures": 0}
+            if step_id == "penalty_statement":   # not retried for ever: close it, the team has the task
+                closing["status"] = "paid"
+                flagged.append((run_date, "stopped", {"reason": "paid; « décompte des pénalités » could not be sent"}))
             self._write_with_retry(customer, policy, record, run_date, SentStep(step_id, run_date, (), True),
-                                   [*events, (run_date, "flagged", {"step": step_id, "reason": reason})],
-                                   "flagged", changes={"send_failures": 0})
+                                   flagged, "flagged", changes=closing)
             self._notify_team(customer, "flagged_claim", [record], run_date,
                               {"flag_reason": reason, "flag_step": step_id, "flagged_step": step_id,
                                "reason": reason})
@@ -395,13 +471,16 @@ def case_id_for(customer_id: str, step_id: str, invoice_ids: Sequence[str]) -> s
 
 
 def invoice_line(customer: Customer, record: InvoiceRecord, on: dt.date, step_id: str
-                 ) -> tuple[InvoiceLine, str | None]:
+                 ) -> tuple[InvoiceLine, RateMissingError | None]:
     """One invoice as a letter shows it, with penalties computed by the law core on ``on``.
 
-    A semester missing from the rate table leaves penalties at zero and returns the reason, so the letter
-    goes out without a guessed figure and the team is told to update the table.
+    After partial payments the line follows the imputation of C. civ. 1343-1 (interest, then the 40 €,
+    then the principal): ``balance`` is the principal still due, ``penalties`` and ``indemnity`` what is
+    still due of each. A semester missing from the rate table leaves the interest unstated (the letter says
+    in words how it accrues) but keeps every figure that needs no rate: principal and the 40 € indemnity.
     """
-    from relance.law.penalties import compute
+    from relance.law.penalties import INDEMNITY, compute
+    from relance.law.table import penalty_table
 
     due = invoice_due(record)
     amount = invoice_amount(record)
@@ -412,20 +491,56 @@ def invoice_line(customer: Customer, record: InvoiceRecord, on: dt.date, step_id
         notice = on
     # A contractual rate only exists between professionals (L441-10); consumers and public buyers have theirs.
     contract_rate = record.raw.get("contract_rate") if customer.kind == "b2b" else None
+    basis = {"b2c": "legal", "public": "ecb+8"}.get(customer.kind) or (
+        str(contract_rate) if contract_rate is not None else "ecb+10")
+    issued = dt.date.fromisoformat(str(record.raw["issued"]))
+    payments = tuple(record.payments)
+    if step_id == "penalty_statement" and payments:
+        return _statement_line(customer, record, basis, issued, due, amount, paid, days_late)
     try:
         statement = compute(amount, due, on, customer.kind,
-                            rate=Decimal(str(contract_rate)) if contract_rate is not None else None,
-                            notice=notice, payments=tuple(record.payments))
+                            rate=("legal-x3" if contract_rate == "legal-x3" else
+                                  Decimal(str(contract_rate)) if contract_rate is not None else None),
+                            notice=notice, payments=payments)
     except RateMissingError as exc:
-        return InvoiceLine(number=record.invoice_id, issued=dt.date.fromisoformat(str(record.raw["issued"])),
-                           due=due, amount=amount, paid=paid, balance=record.balance,
-                           days_late=days_late), str(exc)
-    indemnity = statement.indemnity if days_late > 0 else ZERO
-    penalties = max(statement.total - record.balance - indemnity, ZERO)
+        indemnity = INDEMNITY if customer.kind != "b2c" and days_late > 0 and record.balance > 0 else ZERO
+        return InvoiceLine(number=record.invoice_id, issued=issued, due=due, amount=amount, paid=paid,
+                           balance=record.balance, days_late=days_late, indemnity=indemnity,
+                           rate_basis=basis, rates_missing=str(exc)), exc
     rate = statement.periods[-1].annual_rate if statement.periods else None
-    return InvoiceLine(number=record.invoice_id, issued=dt.date.fromisoformat(str(record.raw["issued"])),
-                       due=due, amount=amount, paid=paid, balance=record.balance, days_late=days_late,
-                       penalties=penalties, indemnity=indemnity, rate=rate), None
+    if sum((a for _, a in payments), ZERO) != paid:
+        # Payments not itemised (an imported balance): no imputation can be shown; keep the old split.
+        indemnity = statement.indemnity if days_late > 0 else ZERO
+        penalties = max(statement.total - record.balance - indemnity, ZERO)
+        return InvoiceLine(number=record.invoice_id, issued=issued, due=due, amount=amount, paid=paid,
+                           balance=record.balance, days_late=days_late, penalties=penalties,
+                           indemnity=indemnity, rate=rate, rate_basis=basis), None
+    return InvoiceLine(number=record.invoice_id, issued=issued, due=due, amount=amount, paid=paid,
+                       balance=statement.remaining_principal, days_late=days_late,
+                       penalties=statement.interest_unpaid, indemnity=statement.indemnity_unpaid, rate=rate,
+                       table=penalty_table(record.invoice_id, statement), rate_basis=basis), None
+
+
+def _statement_line(customer: Customer, record: InvoiceRecord, basis: str, issued: dt.date, due: dt.date,
+                    amount: Decimal, paid: Decimal, days_late: int) -> tuple[InvoiceLine, RateMissingError | None]:
+    """The « décompte des pénalités »: what remains once the payments covered the principal, stopped on the
+    day of the last payment (law.penalties.accessories_after_principal)."""
+    from relance.law.penalties import accessories_after_principal
+    from relance.law.table import penalty_table
+
+    notice = next((s.date for s in record.sent if not s.flagged and "letter" in s.channels), None)
+    left = accessories_after_principal(amount, due, customer.kind, tuple(record.payments),
+                                       record.raw.get("contract_rate"), notice)
+    if left.statement is None:
+        missing = RateMissingError(left.missing or "a rate is missing")
+        return InvoiceLine(number=record.invoice_id, issued=issued, due=due, amount=amount, paid=paid,
+                           balance=ZERO, days_late=days_late, indemnity=left.indemnity, rate_basis=basis,
+                           rates_missing=left.missing), missing
+    st = left.statement
+    return InvoiceLine(number=record.invoice_id, issued=issued, due=due, amount=amount, paid=paid,
+                       balance=left.principal, days_late=days_late, penalties=left.interest or ZERO,
+                       indemnity=left.indemnity, rate=st.periods[-1].annual_rate if st.periods else None,
+                       table=penalty_table(record.invoice_id, st), rate_basis=basis), None
 
 
 def _stale(claim: Mapping[str, Any], run_date: dt.date) -> bool:

@@ -77,7 +77,20 @@ def engine_state(record: InvoiceRecord, today: dt.date) -> InvoiceState:
         promise_until=record.promise_until,
         plan_paused_until=plan_paused_until(record, today),
         manual_pause=record.manual_pause,
+        delivered=_delivered(record),
+        accessories_due=record.accessories_due,
     )
+
+
+def _delivered(record: InvoiceRecord) -> dt.date | None:
+    """Delivery / completion date of the invoice (starts the consumer limitation period), if recorded."""
+    value = record.raw.get("delivered")
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 def customer_context(customer: Customer, records: Sequence[InvoiceRecord], today: dt.date) -> CustomerContext:
@@ -219,14 +232,45 @@ class Ledger:
                 "amount": str(cents(amount)), "balance": str(cents(max(remaining, ZERO))),
                 "reference": reference or ""})]
             if remaining <= 0:
-                changes["status"] = "paid"
-                events.append(("stopped", {"reason": "paid"}))
+                self._principal_paid(record, changes, events, paid_on)
             if remaining < 0:
                 changes["credit"] = -remaining
                 events.append(("overpayment", {"credit": str(cents(-remaining))}))
             return changes, events
 
         return self._change(invoice_id, paid_on, mutate, extra)
+
+    def _principal_paid(self, record: InvoiceRecord, changes: dict[str, Any],
+                        events: list[tuple[str, dict[str, Any]]], paid_on: dt.date) -> None:
+        """The principal is paid: claim the interest and the 40 € left (one « décompte des pénalités »)
+        or close the invoice saying what was waived, as the policy says (``penalties_after_principal``)."""
+        from relance.law.penalties import accessories_after_principal
+
+        customer = self.customer(record.customer_id)
+        due = invoice_due(record)
+        notice = next((s.date for s in record.sent if not s.flagged and "letter" in s.channels), None)
+        left = accessories_after_principal(invoice_amount(record), due, customer.kind, changes["payments"],
+                                           record.raw.get("contract_rate"), notice)
+        if left.known_total <= 0 and left.missing is None:
+            changes["status"] = "paid"
+            events.append(("stopped", {"reason": "paid"}))
+            return
+        interest = "unknown (rate missing)" if left.interest is None else f"{cents(left.interest)} EUR"
+        what = f"interest {interest}, indemnity {cents(left.indemnity)} EUR"
+        if left.principal:
+            what += f", principal left by the imputation of earlier payments {cents(left.principal)} EUR"
+        claim = self.policy_for(customer).penalties_after_principal == "claim" and customer.kind != "b2c"
+        if claim and record.status == "open":
+            changes["accessories_due"] = cents(left.known_total)
+            events.append(("penalties_remaining", {"reason": f"principal paid; still owed: {what}; one "
+                                                             "« décompte des pénalités » will be sent"}))
+            return
+        changes["status"] = "paid"
+        if record.status != "open":   # handed off: the partner's claim covers them
+            events.append(("stopped", {"reason": f"paid; still owed, left to the partner's claim: {what}"}))
+            return
+        basis = "consumer debtor" if customer.kind == "b2c" else "policy setting penalties_after_principal: waive"
+        events.append(("stopped", {"reason": f"paid; waived: {what} ({basis})"}))
 
     def open_dispute(self, invoice_id: str, today: dt.date, reason: str) -> InvoiceRecord:
         return self._change(invoice_id, today, lambda r: (

@@ -163,6 +163,7 @@ class InvoiceStatus(StrEnum):
     HANDED_OFF = "handed_off"
     DECLINED = "escalation_declined"
     CANCELLED = "cancelled"   # e-invoicing 210 refused / 213 rejected: never chase
+    TIME_BARRED = "time_barred"   # limitation passed (law/limitation.py): nothing may be claimed any more
 
 
 STOP_STATUSES = frozenset(s for s in InvoiceStatus if s is not InvoiceStatus.OPEN)

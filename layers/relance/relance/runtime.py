@@ -48,6 +48,7 @@ def _client(service: str, endpoint: str, region: str) -> Any:
 def reset_clients() -> None:
     """Forget cached clients (a new embedded AWS was started in this process)."""
     _client.cache_clear()
+    _rate_store_cached.cache_clear()
 
 
 @functools.lru_cache(maxsize=8)
@@ -118,5 +119,17 @@ def dispatcher(settings: Settings) -> Dispatcher:
 
     built = Dispatcher(store(settings), ledger(settings), channels, company(settings),
                        start_escalation=start_escalation if settings.state_machine_arn else None,
-                       attachments=attachment)
+                       attachments=attachment, rates=_rate_store(settings.table_name))
     return _dispatcher_hook(built) if _dispatcher_hook is not None else built
+
+
+@functools.lru_cache(maxsize=8)
+def _rate_store_cached(table_name: str, endpoint: str) -> Any:
+    from relance.adapters.aws.rates import DynamoRateStore
+
+    return DynamoRateStore(client("dynamodb"), table_name)
+
+
+def _rate_store(table_name: str) -> Any:
+    """One rates adapter per table in a warm process (its load is cached a minute)."""
+    return _rate_store_cached(table_name, os.environ.get("AWS_ENDPOINT_URL", ""))

@@ -95,6 +95,7 @@ class InvoiceRecord:
     send_failures: int = 0
     version: int = 0
     attachment_key: str | None = None
+    accessories_due: Decimal = Decimal("0")   # interest + 40 € still owed once the principal is paid (law)
 
 
 def _date(value: Any) -> dt.date | None:
@@ -122,6 +123,7 @@ def invoice_from_item(item: Mapping[str, Any]) -> InvoiceRecord:
         send_failures=int(item.get("send_failures", 0)),
         version=int(item.get("version", 0)),
         attachment_key=item.get("attachment_key"),
+        accessories_due=Decimal(item.get("accessories_due", "0")),
     )
 
 

@@ -11,10 +11,9 @@ from decimal import Decimal
 from typing import Any
 
 from relance.dispatch import invoice_line
-from relance.law.limitation import limitation_date
+from relance.law.limitation import limitation_date, near_warnings
 from relance.models import Customer
 from relance.money import ZERO, cents
-from relance.rendering import formatting
 from relance.store import InvoiceRecord
 
 SMALL_CLAIMS_LIMIT = Decimal("5000.00")
@@ -24,6 +23,9 @@ _DETAIL_KEYS = ("step", "channel", "to", "message_id", "key", "subject", "reason
 
 def route_reason(partner_kind: str, case_balance: Decimal, customer_kind: str) -> str:
     """Why this route, in French, for the approver and the file."""
+    if partner_kind == "avocat":
+        return ("acheteur public : avocat, pour saisir le juge administratif (référé-provision, CJA R541-1) ; "
+                "ni injonction de payer ni société de recouvrement ; déchéance quadriennale (loi n° 68-1250)")
     if partner_kind == "commissaire_de_justice":
         if case_balance <= SMALL_CLAIMS_LIMIT:
             return ("solde du dossier ≤ 5 000 € : procédure simplifiée de recouvrement des petites créances "
@@ -60,11 +62,10 @@ def build_case(case: Mapping[str, Any], customer: Customer, records: Sequence[In
         if missing:
             warnings.append(f"facture {record.invoice_id} : pénalités non calculées ({missing})")
         delivered = record.raw.get("delivered")
-        limit = limitation_date(customer.kind, line.due,
-                                dt.date.fromisoformat(str(delivered)) if delivered else None)
+        limit_start = dt.date.fromisoformat(str(delivered)) if delivered else None
+        limit = limitation_date(customer.kind, line.due, limit_start)
         indemnity = ZERO if customer.kind == "b2c" else line.indemnity
-        if limit.date < today:
-            warnings.append(f"facture {record.invoice_id} prescrite depuis le {formatting.date_long(limit.date)}")
+        warnings.extend(near_warnings(customer.kind, [(record.invoice_id, line.due, limit_start)], today))
         invoices.append({
             "id": record.invoice_id, "issued": line.issued.isoformat(), "due": line.due.isoformat(),
             "amount": str(cents(line.amount)), "paid": str(cents(line.paid)), "balance": str(cents(line.balance)),

@@ -23,8 +23,9 @@ import yaml
 from relance.errors import RelanceError
 from relance.paths import policies_dir
 
-PartnerKind = Literal["collection_agency", "commissaire_de_justice"]
-KINDS: tuple[str, ...] = ("collection_agency", "commissaire_de_justice")
+PartnerKind = Literal["collection_agency", "commissaire_de_justice", "avocat"]
+# avocat: a lawyer who takes a public buyer before the administrative judge (référé-provision, CJA R541-1)
+KINDS: tuple[str, ...] = ("collection_agency", "commissaire_de_justice", "avocat")
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,8 +128,14 @@ def send_approval_mail(services: Services, template: str, case_item: Mapping[str
     """The approval request or its reminder, amounts computed on ``on``."""
     customer = services.customer(str(case_item["customer"]))
     records = services.records(list(case_item["invoices"]))
+    from relance.law.limitation import near_warnings
+    from relance.ledger import engine_state, invoice_due
+
+    limits = near_warnings(customer.kind, [(r.invoice_id, invoice_due(r), engine_state(r, on).delivered)
+                                           for r in records], on)
     ctx = services.context(customer, template, records, on,
-                           _extra(case_item, approval_link=link, expires=expires), language="fr")
+                           _extra(case_item, approval_link=link, expires=expires, limitation_warnings=limits),
+                           language="fr")
     return services.send_email(to=services.settings.approver_email, to_name="", template=template, ctx=ctx,
                                case_id=str(case_item["case_id"]), invoice_ids=list(case_item["invoices"]), on=on)
 

@@ -104,3 +104,97 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--payment", action="extend", nargs="+", default=[], metavar="DATE:AMOUNT",
                         help="payment credited on DATE (repeatable, or several after one flag)")
     parser.set_defaults(func=run)
+    register_rates(subparsers)
+
+
+# ---------------------------------------------------------------------------- relance rates
+def _rate_store() -> Any:
+    """The deployed table's rates (``TABLE_NAME``, AWS credentials as for the other operator commands)."""
+    from relance import runtime
+    from relance.adapters.aws.rates import DynamoRateStore
+
+    table_name = os.environ.get("TABLE_NAME", "").strip()
+    if not table_name:
+        raise RelanceError("environment variable TABLE_NAME is not set (the stack's table_name; see "
+                           "`aws cloudformation describe-stacks`)", "settings")
+    try:
+        client = runtime.client("dynamodb")
+    except Exception as exc:  # no Region, no credentials...
+        raise RelanceError(f"cannot reach DynamoDB ({type(exc).__name__}: set AWS_REGION and credentials)",
+                           "settings") from None
+    return DynamoRateStore(client, table_name)
+
+
+def _aws(action: Any) -> Any:
+    try:
+        return action()
+    except RelanceError:
+        raise
+    except Exception as exc:  # botocore errors: one line, never a traceback
+        error = getattr(exc, "response", {}).get("Error", {})
+        detail = f"{error.get('Code')}: {error.get('Message')}" if error else f"{type(exc).__name__}: {exc}"
+        raise RelanceError(f"AWS refused the call: {detail}", "aws") from None
+
+
+def run_rates_set(args: argparse.Namespace) -> int:
+    from relance.imports import today_paris
+    from relance.law.ratecheck import legal_entry
+
+    individual = args.legal_individual
+    if individual is None:
+        raise RelanceError("give the rate for individual creditors (1° of the arrêté) with "
+                           "--legal-individual (or --legal-professional)", "rates set")
+    entry = legal_entry(args.semester, individual, args.legal_other, args.source, today_paris())
+    store = _rate_store()
+    _aws(lambda: store.put_legal(entry))
+    print(json.dumps({"semester": str(entry.semester), "individual": f"{entry.individual * 100:.2f}",
+                      "other": f"{entry.professional * 100:.2f}", "source": entry.source, "read": entry.read},
+                     ensure_ascii=False), flush=True)
+    return 0
+
+
+def run_rates_show(args: argparse.Namespace) -> int:
+    from relance.law.rates import Semester, table, use_stored
+
+    if os.environ.get("TABLE_NAME", "").strip():
+        store = _rate_store()
+        use_stored(*_aws(store.load))
+    rates = table()
+    rows = []
+    for year in range(args.since, dt.date.today().year + 2):
+        for half in (1, 2):
+            sem = Semester(year, half)
+            row: dict[str, Any] = {"semester": str(sem)}
+            try:
+                row["ecb"] = f"{rates.reference_ecb_rate(sem) * 100:.2f}"
+            except RelanceError:
+                row["ecb"] = None
+            entry = rates.legal.get(sem)
+            row["legal_individual"] = f"{entry.individual * 100:.2f}" if entry else None
+            row["legal_other"] = f"{entry.professional * 100:.2f}" if entry else None
+            row["warnings"] = rates.caveats(sem, ecb=True, legal=True)
+            rows.append(row)
+    print(json.dumps(rows, indent=2, ensure_ascii=False), flush=True)
+    return 0
+
+
+def register_rates(subparsers: Any) -> None:
+    """``relance rates set|show``: the legal rate published by arrêté, and the table in use."""
+    rates = subparsers.add_parser("rates", help="the rate table: enter the legal rate of a semester, show it")
+    cmds = rates.add_subparsers(dest="rates_command", required=True)
+    setp = cmds.add_parser(
+        "set", help="store the legal interest rate of a semester (arrêté, C. monét. fin. L313-2) in the table",
+        description="Stores the two legal interest rates of a semester, as published by arrêté in the Journal "
+                    "officiel, in the deployed table (TABLE_NAME): letters use them from the next run.")
+    setp.add_argument("--semester", required=True, metavar="YYYY-S1|YYYY-S2")
+    setp.add_argument("--legal-individual", "--legal-professional", dest="legal_individual", metavar="X",
+                      help="1° of the arrêté, percent: créances des personnes physiques n'agissant pas pour des "
+                           "besoins professionnels")
+    setp.add_argument("--legal-other", required=True, metavar="Y",
+                      help="2° of the arrêté, percent: « tous les autres cas » (every professional creditor: "
+                           "the rate relance claims from consumers and uses for the 3 × floor)")
+    setp.add_argument("--source", required=True, metavar="URL", help="address of the arrêté (Légifrance, JORF)")
+    setp.set_defaults(func=run_rates_set)
+    show = cmds.add_parser("show", help="the rates in use per semester (file + table), as JSON")
+    show.add_argument("--since", type=int, default=2021, metavar="YEAR")
+    show.set_defaults(func=run_rates_show)

@@ -99,6 +99,18 @@ class Period:
 
 
 @dataclass(frozen=True)
+class Imputation:
+    """How one payment credited after the due date was imputed (C. civ. 1343-1): interest, 40 €, principal."""
+
+    day: dt.date
+    amount: Decimal
+    interest: Decimal
+    indemnity: Decimal
+    principal: Decimal
+    excess: Decimal
+
+
+@dataclass(frozen=True)
 class PenaltyStatement:
     """What one invoice costs its debtor on ``on``. Amounts are Decimal with two places.
 
@@ -120,6 +132,9 @@ class PenaltyStatement:
     periods: list[Period] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    interest_unpaid: Decimal = ZERO     # interest accrued and not yet paid by imputation
+    indemnity_unpaid: Decimal = ZERO    # the 40 € when no payment has reached it yet
+    imputations: list[Imputation] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         """The JSON shape of ``relance penalties`` (decimal strings with two places)."""
@@ -132,6 +147,8 @@ class PenaltyStatement:
             "periods": [p.as_dict() for p in self.periods],
             "paid": fmt(self.paid),
             "remaining_principal": fmt(self.remaining_principal),
+            "interest_unpaid": fmt(self.interest_unpaid),
+            "indemnity_unpaid": fmt(self.indemnity_unpaid),
             "warnings": list(self.warnings),
             "notes": list(self.notes),
         }
@@ -280,22 +297,32 @@ def compute(principal: Decimal, due: dt.date, on: dt.date, kind: Kind = "b2b", r
                              "40 € indemnity (D441-5)")
 
     segments: list[Period] = []
+    imputations: list[Imputation] = []
     interest = ZERO
+    unpaid_interest = ZERO
     if first is not None:
-        interest, base, excess = _accrue(principal, due, on, first, plan, indemnity, rate_of, segments)
+        interest, base, excess, unpaid_interest, owed_indemnity = _accrue(
+            principal, due, on, first, plan, indemnity, rate_of, segments, imputations)
         if isinstance(rate, Decimal):
             warnings.extend(_floor_warnings(rates, rate, segments))
+        uses_ecb = kind == "public" or (kind == "b2b" and rate is None)
+        uses_legal = kind == "b2c" or rate == LEGAL_X3
+        for sem in dict.fromkeys(Semester.of(seg.start) for seg in segments):
+            warnings.extend(rates.caveats(sem, ecb=uses_ecb, legal=uses_legal))
     else:
         # No interest runs: payments go to the indemnity (once late) and the principal.
         excess, owed_indemnity, base = ZERO, indemnity, principal
         for day, amount in plan:
+            paid_amount, to_indemnity = amount, ZERO
             if day > due:
-                part = min(amount, owed_indemnity)
-                owed_indemnity -= part
-                amount -= part
+                to_indemnity = min(amount, owed_indemnity)
+                owed_indemnity -= to_indemnity
+                amount -= to_indemnity
             part = min(amount, base)
             base -= part
             excess += amount - part
+            if day > due:
+                imputations.append(Imputation(day, paid_amount, ZERO, to_indemnity, part, amount - part))
     if plan:
         notes.append("payments are imputed to the interest accrued, then the 40 € indemnity, then the "
                      "principal (C. civ. 1343-1); the interest accrued up to each payment is rounded to the "
@@ -309,14 +336,18 @@ def compute(principal: Decimal, due: dt.date, on: dt.date, kind: Kind = "b2b", r
     return PenaltyStatement(principal=principal, due=due, on=on, kind=kind, days_late=days_late,
                             interest=cents(interest), indemnity=indemnity, paid=cents(paid),
                             total=cents(total), remaining_principal=cents(max(base, ZERO)),
-                            periods=segments, warnings=warnings, notes=notes)
+                            periods=segments, warnings=warnings, notes=notes,
+                            interest_unpaid=cents(unpaid_interest), indemnity_unpaid=cents(owed_indemnity),
+                            imputations=imputations)
 
 
 def _accrue(principal: Decimal, due: dt.date, on: dt.date, first: dt.date,
             plan: list[tuple[dt.date, Decimal]], indemnity: Decimal,
-            rate_of: Callable[[Semester], Decimal],
-            segments: list[Period]) -> tuple[Decimal, Decimal, Decimal]:
-    """Walk from ``first`` to ``on`` segment by segment; returns (interest, remaining principal, excess).
+            rate_of: Callable[[Semester], Decimal], segments: list[Period],
+            imputations: list[Imputation]) -> tuple[Decimal, Decimal, Decimal, Decimal, Decimal]:
+    """Walk from ``first`` to ``on`` segment by segment.
+
+    Returns (interest, remaining principal, excess, interest still unpaid, indemnity still unpaid).
 
     Each segment adds base × rate × days (exact) to a pending numerator; at each payment date and at ``on``
     the pending interest is divided by 365 and rounded once to the cent (K8, K10).
@@ -350,17 +381,21 @@ def _accrue(principal: Decimal, due: dt.date, on: dt.date, first: dt.date,
             if amount is None:
                 break
             # Imputation (C. civ. 1343-1): interest first, then the 40 € once late, then the principal.
-            part = min(amount, unpaid_interest)
-            unpaid_interest -= part
-            amount -= part
+            paid_amount = amount
+            to_interest = min(amount, unpaid_interest)
+            unpaid_interest -= to_interest
+            amount -= to_interest
+            to_indemnity = ZERO
             if stop > due:
-                part = min(amount, owed_indemnity)
-                owed_indemnity -= part
-                amount -= part
+                to_indemnity = min(amount, owed_indemnity)
+                owed_indemnity -= to_indemnity
+                amount -= to_indemnity
             part = min(amount, base)
             base -= part
             excess += amount - part
-    return interest, base, excess
+            if stop > due:
+                imputations.append(Imputation(stop, paid_amount, to_interest, to_indemnity, part, amount - part))
+    return interest, base, excess, unpaid_interest, owed_indemnity
 
 
 def _floor_warnings(rates: RateTable, rate: Decimal, segments: list[Period]) -> list[str]:
@@ -384,3 +419,52 @@ def _floor_warnings(rates: RateTable, rate: Decimal, segments: list[Period]) -> 
                        "creditor to the L441-16 fine and the rate claimable instead (floor or ECB + 10 "
                        "points) must be decided by a lawyer; computed here at the contractual rate")
     return out
+
+
+@dataclass(frozen=True)
+class Accessories:
+    """What remains owed once the payments have covered the invoice amount (the principal, as booked).
+
+    The last payment is taken as paying the principal (the debtor's designation, which the creditor
+    accepts); the earlier ones were imputed to interest first (C. civ. 1343-1), so what remains is the
+    interest and the 40 € they did not cover, plus the principal they left. ``interest`` is None when a rate
+    is missing (then only the indemnity is known). ``statement`` is the computation up to the last payment,
+    that payment excluded: its rows and imputations are the « décompte des pénalités ».
+    """
+
+    interest: Decimal | None
+    indemnity: Decimal
+    principal: Decimal = ZERO
+    missing: str | None = None
+    statement: PenaltyStatement | None = None
+
+    @property
+    def known_total(self) -> Decimal:
+        return (self.interest or ZERO) + self.indemnity + self.principal
+
+
+def accessories_after_principal(amount: Decimal, due: dt.date, kind: Kind,
+                                payments: Sequence[tuple[dt.date, Decimal]], contract_rate: object = None,
+                                notice: dt.date | None = None) -> Accessories:
+    """Interest, indemnity (and principal left by imputation) still owed on the day of the last payment."""
+    from relance.errors import RateMissingError
+
+    plan = sorted(payments, key=lambda p: p[0])
+    if not plan:
+        raise RelanceError("no payment: the principal is not paid", "payments")
+    *earlier, (last_day, last_amount) = plan
+    rate: RateOption = None
+    if kind == "b2b" and contract_rate is not None:
+        rate = "legal-x3" if contract_rate == LEGAL_X3 else Decimal(str(contract_rate))
+    try:
+        st = compute(amount, due, last_day, kind, rate=rate, notice=notice, payments=earlier)
+    except RateMissingError as exc:
+        late = last_day > due
+        return Accessories(None, INDEMNITY if late and kind != "b2c" else ZERO, missing=str(exc))
+    left = max(st.remaining_principal - last_amount, ZERO)
+    # An overpayment beyond the principal pays the accessories.
+    extra = max(last_amount - st.remaining_principal, ZERO)
+    interest = max(st.interest_unpaid - extra, ZERO)
+    extra = max(extra - st.interest_unpaid, ZERO)
+    indemnity = max(st.indemnity_unpaid - extra, ZERO)
+    return Accessories(interest, indemnity, left, statement=st)

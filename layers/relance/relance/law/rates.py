@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, Protocol
 
 import yaml
 
@@ -87,6 +87,7 @@ class EcbRate:
     rate: Decimal         # fraction: 0.0215 for 2,15 % (the MRO rate)
     source: str
     read: str
+    unverified: str | None = None   # why no primary source confirmed it (the figure is still used)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,31 @@ class LegalRate:
     professional: Decimal  # fraction ("autres cas")
     source: str
     read: str
+    unverified: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredEcbRate:
+    """The ECB reference rate of one semester as stored in the deployed table (RatesCheckFunction)."""
+
+    semester: Semester
+    rate: Decimal          # fraction: MRO rate in force on the first day of the semester
+    source: str
+    read: str
+
+
+class RateStore(Protocol):
+    """Port: the rates kept in the deployed table, which complete the packaged ``rates.yaml``.
+
+    The RatesCheckFunction stores the ECB reference rate of each semester; ``relance rates set`` (or the
+    API) stores the legal rate published by arrêté. ``adapters/aws/rates.py`` implements it on DynamoDB.
+    """
+
+    def load(self) -> tuple[list[StoredEcbRate], list[LegalRate]]: ...
+
+    def put_ecb(self, rate: StoredEcbRate) -> None: ...
+
+    def put_legal(self, rate: LegalRate) -> None: ...
 
 
 @dataclass
@@ -106,7 +132,12 @@ class RateTable:
     ecb: tuple[EcbRate, ...]
     known_until: dt.date
     legal: dict[Semester, LegalRate]
+    stored_ecb: dict[Semester, StoredEcbRate] = field(default_factory=dict)
     _ecb_cache: dict[Semester, Decimal] = field(default_factory=dict, repr=False)
+
+    @functools.cached_property
+    def _unverified(self) -> bool:
+        return any(e.unverified for e in self.ecb) or any(e.unverified for e in self.legal.values())
 
     @property
     def name(self) -> str:
@@ -118,9 +149,13 @@ class RateTable:
         cached = self._ecb_cache.get(sem)
         if cached is not None:
             return cached
+        stored = self.stored_ecb.get(sem)
+        if stored is not None:   # read from the ECB Data Portal by the RatesCheckFunction
+            self._ecb_cache[sem] = stored.rate
+            return stored.rate
         day = sem.start
         if day > self.known_until:
-            raise RateMissingError(
+            raise _missing(sem, "ecb",
                 f"no ECB reference rate for semester {sem} in {self.name}: the MRO rate in force on {day} is "
                 f"not known (table checked up to {self.known_until}); add the ECB decisions when known")
         in_force = None
@@ -130,7 +165,7 @@ class RateTable:
             else:
                 break
         if in_force is None:
-            raise RateMissingError(
+            raise _missing(sem, "ecb",
                 f"no ECB reference rate for semester {sem} in {self.name}: the table starts on "
                 f"{self.ecb[0].effective}, after {day}")
         self._ecb_cache[sem] = in_force.rate
@@ -141,7 +176,7 @@ class RateTable:
         sem = as_semester(semester)
         entry = self.legal.get(sem)
         if entry is None:
-            raise RateMissingError(
+            raise _missing(sem, "legal",
                 f"no legal interest rate for semester {sem} in {self.name}: "
                 "add it when the arrêté is published")
         if creditor == "professional":
@@ -149,6 +184,54 @@ class RateTable:
         if creditor == "individual":
             return entry.individual
         raise RelanceError(f"unknown creditor {creditor!r} (expected 'professional' or 'individual')")
+
+
+    def ecb_entry(self, semester: SemesterLike) -> EcbRate | StoredEcbRate | None:
+        """The entry the reference ECB rate of a semester comes from (None when it is missing)."""
+        sem = as_semester(semester)
+        if sem in self.stored_ecb:
+            return self.stored_ecb[sem]
+        if sem.start > self.known_until:
+            return None
+        found = None
+        for entry in self.ecb:
+            if entry.effective <= sem.start:
+                found = entry
+        return found
+
+    def caveats(self, semester: SemesterLike, *, ecb: bool = False, legal: bool = False) -> list[str]:
+        """Warnings for the rates of ``semester`` that no primary source confirmed (``unverified``)."""
+        if not self._unverified:
+            return []
+        sem = as_semester(semester)
+        out = []
+        if ecb:
+            entry = self.ecb_entry(sem)
+            if isinstance(entry, EcbRate) and entry.unverified:
+                out.append(f"ECB reference rate of {sem} not confirmed by a primary source: {entry.unverified}")
+        if legal:
+            legal_entry = self.legal.get(sem)
+            if legal_entry is not None and legal_entry.unverified:
+                out.append(f"legal interest rate of {sem} not confirmed by a primary source: "
+                           f"{legal_entry.unverified}")
+        return out
+
+    def with_stored(self, ecb: list[StoredEcbRate], legal: list[LegalRate]) -> RateTable:
+        """This table completed by the rates stored in the deployed table (a stored rate wins)."""
+        if not ecb and not legal:
+            return self
+        merged = dict(self.legal)
+        merged.update({entry.semester: entry for entry in legal})
+        return RateTable(self.path, self.ecb, self.known_until, merged,
+                         {**self.stored_ecb, **{entry.semester: entry for entry in ecb}})
+
+
+def _missing(sem: Semester, what: str, message: str) -> RateMissingError:
+    """A RateMissingError that also says which semester and which rate (``ecb`` | ``legal``) is missing."""
+    error = RateMissingError(message)
+    error.semester = str(sem)  # type: ignore[attr-defined]
+    error.what = what          # type: ignore[attr-defined]
+    return error
 
 
 # --- loading ---------------------------------------------------------------------------------------------
@@ -193,6 +276,15 @@ def _text(path: str, where: str, entry: dict[str, Any], key: str) -> str:
     return value.strip()
 
 
+def _optional(path: str, where: str, entry: dict[str, Any], key: str) -> str | None:
+    value = entry.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(path, where, f"field '{key}' must be a sentence saying what could not be checked")
+    return " ".join(value.split())
+
+
 def parse_table(text: str, path: str) -> RateTable:
     """Parse and check the YAML text of a rate table; errors name the file and the entry."""
     try:
@@ -213,7 +305,8 @@ def parse_table(text: str, path: str) -> RateTable:
         if not isinstance(entry, dict):
             raise _fail(path, where, "expected a mapping with effective, mro, source, read")
         rate = EcbRate(_date(path, where, entry.get("effective")), _percent(path, where, entry.get("mro")),
-                       _text(path, where, entry, "source"), _text(path, where, entry, "read"))
+                       _text(path, where, entry, "source"), _text(path, where, entry, "read"),
+                       _optional(path, where, entry, "unverified"))
         if ecb and rate.effective <= ecb[-1].effective:
             raise _fail(path, where, f"effective date {rate.effective} is not after {ecb[-1].effective}")
         ecb.append(rate)
@@ -239,7 +332,8 @@ def parse_table(text: str, path: str) -> RateTable:
             raise _fail(path, where, f"semester {sem} is listed twice")
         legal[sem] = LegalRate(sem, _percent(path, where, entry.get("individual")),
                                _percent(path, where, entry.get("professional")),
-                               _text(path, where, entry, "source"), _text(path, where, entry, "read"))
+                               _text(path, where, entry, "source"), _text(path, where, entry, "read"),
+                               _optional(path, where, entry, "unverified"))
     return RateTable(path, tuple(ecb), known_until, legal)
 
 
@@ -256,14 +350,37 @@ def _load(path: str | None) -> RateTable:
     return parse_table(text, path)
 
 
+_STORED: tuple[list[StoredEcbRate], list[LegalRate]] = ([], [])
+
+
 def table() -> RateTable:
-    """The rate table in use: ``$RELANCE_RATES_FILE`` if set, else the packaged ``data/rates.yaml``."""
-    return _load(os.environ.get(ENV_RATES_FILE) or None)
+    """The rate table in use: ``$RELANCE_RATES_FILE`` if set, else the packaged ``data/rates.yaml``,
+    completed by the rates stored in the deployed table (:func:`use_stored`)."""
+    return _merged(os.environ.get(ENV_RATES_FILE) or None)
+
+
+@functools.lru_cache(maxsize=8)
+def _merged(path: str | None) -> RateTable:
+    return _load(path).with_stored(*_STORED)
+
+
+def use_stored(ecb: list[StoredEcbRate], legal: list[LegalRate]) -> None:
+    """Complete the file's rates with the ones read from the deployed table (handlers call it per run)."""
+    global _STORED
+    current = ([(e.semester, e.rate) for e in _STORED[0]], [(e.semester, e.individual, e.professional)
+                                                            for e in _STORED[1]])
+    new = ([(e.semester, e.rate) for e in ecb], [(e.semester, e.individual, e.professional) for e in legal])
+    if current != new:
+        _STORED = (list(ecb), list(legal))
+        _merged.cache_clear()
 
 
 def clear_cache() -> None:
-    """Forget loaded tables (after editing the file in a long-lived process, or in tests)."""
+    """Forget loaded tables and stored rates (after editing the file in a long-lived process, or in tests)."""
+    global _STORED
+    _STORED = ([], [])
     _load.cache_clear()
+    _merged.cache_clear()
 
 
 def reference_ecb_rate(semester: SemesterLike) -> Decimal:

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from relance.policy.registry import Registry
 
 CHANNELS = ("email", "sms", "letter", "task")
-PARTNERS = ("collection_agency", "commissaire_de_justice")
+PARTNERS = ("collection_agency", "commissaire_de_justice", "avocat")   # avocat: public buyers (CJA R541-1)
 
 
 class Action:
@@ -45,7 +45,8 @@ class Send(Action):
 
 @actions.register("escalate")
 class Escalate(Action):
-    """Hand the case to a partner (`collection_agency` or `commissaire_de_justice`), after a person approves
+    """Hand the case to a partner (`collection_agency`, `commissaire_de_justice`, or `avocat` for public buyers,
+    whose claims go before the administrative judge: référé-provision, CJA R541-1), after a person approves
     it when `approval: required` (the default; `approval: none` hands over at once). `route` is tried in
     order: the first entry whose `when` holds gives the partner; the last entry must have no `when`.
 
@@ -55,6 +56,8 @@ class Escalate(Action):
       action: escalate
       approval: required
       route:
+        - when: {customer_kind: public}
+          partner: avocat
         - when: {case_balance_lte: "5000.00"}
           partner: commissaire_de_justice
         - partner: collection_agency

@@ -2,8 +2,9 @@
 
 Rules (DESIGN.md "Policy semantics"):
 
-* Stops first (status other than ``open``, nothing left to pay, balance below ``min_balance``), then
-  pauses (dispute, manual, active promise, payment plan on schedule).
+* Stops first (status other than ``open``, time-barred debt (law/limitation.py: nothing may go out once
+  the last day to act has passed), nothing left to pay, balance below ``min_balance``), then pauses
+  (dispute, manual, active promise, payment plan on schedule).
 * The candidate is the first step after the last one sent; steps before it that never went out are passed.
 * A step's date is ``next_business_day(max(due + at, last_sent + min_gap_days))``.
 * When that date has come, its ``when`` is evaluated with today's facts: false skips it (it neither blocks
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
+from relance.law.limitation import last_day
 from relance.policy.model import Policy, Step
 from relance.policy.state import CustomerContext, InvoiceState
 
@@ -106,7 +108,16 @@ def evaluate(policy: Policy, state: InvoiceState, ctx: CustomerContext, today: d
         return _stopped(state.status)
     balance = state.balance
     if balance <= 0:
+        if state.accessories_due > 0 and policy.penalties_after_principal == "claim" and ctx.kind != "b2c" \
+                and all(step_id != "penalty_statement" for step_id, _ in state.sent):
+            # One « décompte des pénalités » once the principal is paid (C. civ. 1343-1), then done.
+            if not policy.business.is_business_day(today):
+                return Decision((), policy.business.next_business_day(today))
+            return Decision((DueStep(policy.statement_step, today, None),), None)
         return _PAID
+    if ctx.kind in ("b2b", "b2c", "public") and today > last_day(ctx.kind, state.due, state.delivered):
+        # Due "today" so that the dispatcher, not a silent index, closes it: stopped with its reason, a task.
+        return Decision((), today, stopped="time_barred")
     if balance < policy.min_balance:
         return _BELOW_MIN
     if state.disputed or state.manual_pause or state.promise_until is not None \

@@ -85,12 +85,21 @@ class Policy:
     min_balance: Decimal = Decimal("0.00")
     calendar: CalendarSpec = CalendarSpec()
     source: str = ""                # the file it was loaded from ("" when built in code)
+    # Interest and the 40 € still owed once the principal is paid (C. civ. 1343-1): "claim" sends one
+    # « décompte des pénalités » (business and public debtors), "waive" closes the invoice and records what
+    # was waived. Consumers: always waived, and recorded.
+    penalties_after_principal: str = "waive"
     index: dict[str, int] = field(init=False, repr=False)
     business: BusinessCalendar = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "index", {step.id: i for i, step in enumerate(self.steps)})
         object.__setattr__(self, "business", self.calendar.business)
+
+    @property
+    def statement_step(self) -> Step:
+        """The single « décompte des pénalités » message (``penalties_after_principal: claim``)."""
+        return PENALTY_STATEMENT
 
     def step(self, step_id: str) -> Step:
         """The step with this id (KeyError if none)."""
@@ -108,3 +117,10 @@ class Policy:
     def offset_date(self, step: Step, due: date) -> date:
         """The step's own date for an invoice due on ``due``: offset applied, moved to a business day."""
         return self.business.next_business_day(due + timedelta(days=step.at_days))
+
+
+# Sent once, by email (a letter when there is no usable address), when the principal is paid and interest or
+# the 40 € indemnity remain and the policy claims them. Not a rung of the ladder: the engine offers it only
+# for an invoice whose principal is paid.
+PENALTY_STATEMENT = Step(id="penalty_statement", at_days=0, channels=("email",), template="penalty_statement")
+PENALTIES_AFTER_PRINCIPAL = ("claim", "waive")

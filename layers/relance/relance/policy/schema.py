@@ -9,6 +9,7 @@ from typing import Any
 
 from relance.policy.actions import CHANNELS, PARTNERS, actions
 from relance.policy.conditions import AMOUNT_SCHEMA, conditions
+from relance.policy.model import PENALTIES_AFTER_PRINCIPAL
 from relance.policy.registry import summary, yaml_example
 from relance.policy.validate import APPROVALS, NAME_RE, STEP_ID_RE, TEMPLATE_RE, step_keys
 
@@ -80,6 +81,11 @@ def policy_schema() -> dict[str, Any]:
             },
             "min_gap_days": {"type": "integer", "minimum": 0, "maximum": 365, "default": 0},
             "min_balance": {**AMOUNT_SCHEMA, "default": "0.00"},
+            "penalties_after_principal": {
+                "enum": list(PENALTIES_AFTER_PRINCIPAL), "default": "waive",
+                "description": "When the principal is paid and late-payment interest or the 40 € indemnity "
+                               "remain (C. civ. 1343-1): claim sends one « décompte des pénalités » to business "
+                               "and public debtors; waive closes the invoice and records what was waived."},
             "steps": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/step"}},
         },
         "$defs": {"when": when, "route_entry": route_entry, "step": step},

@@ -20,6 +20,8 @@ class InvoiceState:
     promise_until: date | None = None          # active promise: paused through this date, resumes after
     plan_paused_until: date | None = None      # payment plan on schedule: paused through this date
     manual_pause: bool = False
+    delivered: date | None = None              # delivery / completion: starts the consumer limitation (L218-2)
+    accessories_due: Decimal = Decimal("0")    # interest + 40 € left once the principal is paid (1343-1)
 
 
 @dataclass(frozen=True, slots=True)

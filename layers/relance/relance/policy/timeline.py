@@ -23,6 +23,8 @@ def timeline(policy: Policy, due: date, amount: Decimal = Decimal("1000.00"), ki
         if today is None:
             break
         decision = evaluate(policy, state, ctx, today)
+        if decision.stopped == "time_barred":
+            break
         for due_step in decision.due:
             step = due_step.step
             entry: dict[str, Any] = {"step": step.id, "date": due_step.date.isoformat()}

@@ -21,9 +21,10 @@ from relance.errors import PolicyError
 from relance.policy.actions import CHANNELS, PARTNERS, actions, template_files
 from relance.policy.conditions import Condition, conditions, parse_policy_amount
 from relance.policy.loader import LineDict, LineList, YamlProblem, parse_yaml
-from relance.policy.model import CalendarSpec, Policy, RouteEntry, Step
+from relance.policy.model import PENALTIES_AFTER_PRINCIPAL, CalendarSpec, Policy, RouteEntry, Step
 
-TOP_KEYS = ("name", "description", "timezone", "calendar", "min_gap_days", "min_balance", "steps")
+TOP_KEYS = ("name", "description", "timezone", "calendar", "min_gap_days", "min_balance",
+            "penalties_after_principal", "steps")
 CALENDAR_KEYS = ("country", "subdivision", "skip_weekends", "skip_holidays")
 STEP_BASE_KEYS = ("id", "at", "action", "when")
 ROUTE_KEYS = ("when", "partner")
@@ -357,6 +358,12 @@ def _build(tree: Any, source: str, report: _Report, templates: _Templates | None
         except ValueError as exc:
             report.add(tree.line_of("min_balance"), f"'min_balance': {exc}")
 
+    after_principal = tree.get("penalties_after_principal", "waive")
+    if after_principal not in PENALTIES_AFTER_PRINCIPAL:
+        report.add(tree.line_of("penalties_after_principal"),
+                   f"'penalties_after_principal' must be claim or waive, not {after_principal!r}")
+        after_principal = "waive"
+
     steps: list[Step] = []
     raw_steps = tree.get("steps")
     if "steps" not in tree:
@@ -383,7 +390,8 @@ def _build(tree: Any, source: str, report: _Report, templates: _Templates | None
     if report.items or name is None:
         return None
     return Policy(name=name, steps=tuple(steps), description=description, timezone=timezone,
-                  min_gap_days=min_gap, min_balance=min_balance, calendar=calendar, source=source)
+                  min_gap_days=min_gap, min_balance=min_balance, calendar=calendar, source=source,
+                  penalties_after_principal=after_principal)
 
 
 def _check(text: str, source: str, check_templates: bool) -> tuple[Policy | None, _Report]:

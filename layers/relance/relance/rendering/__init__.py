@@ -85,6 +85,8 @@ def template_variables(ctx: MessageContext) -> dict[str, Any]:
         "vocative": ctx.vocative() if ctx.language == "fr" else "",
         "sign_off": "Yours sincerely," if ctx.person_named else "Yours faithfully,",
         "reminders": tuple(h for h in ctx.history if h.step not in PRE_DUE_STEPS),
+        "penalty_tables": ctx.penalty_tables,     # law/table.py: rows that multiply out, payments imputed
+        "rates_missing": ctx.rates_missing,       # a rate is missing: interest in words, no figure
         "max_days_late": ctx.max_days_late,
         "numbers": ctx.numbers,
         "earliest_due": min(i.due for i in ctx.invoices),

@@ -97,6 +97,12 @@ class InvoiceLine:
     penalties: Decimal = ZERO
     indemnity: Decimal = ZERO
     rate: Decimal | None = None
+    # Penalty table (law/table.py): rows per semester that multiply out, payments with their imputation.
+    table: Any = None
+    # How interest accrues, for the words a letter uses when a rate is missing: "ecb+10", "ecb+8",
+    # "legal" (consumer, from the formal notice), "legal-x3", or a contractual fraction such as "0.15".
+    rate_basis: str | None = None
+    rates_missing: str | None = None      # why no interest figure could be computed (a rate is missing)
 
     @property
     def partially_paid(self) -> bool:
@@ -217,6 +223,16 @@ class MessageContext:
         indemnity) in a formal or final notice, the principal balance before. The EPC QR code and every
         "amount to pay" line of the letter and the email show this figure."""
         return self.total_claimed if self.step in CLAIMING_STEPS else self.total_balance
+
+    @property
+    def penalty_tables(self) -> list[Any]:
+        """The penalty tables of the invoices that have one (law/table.py), in the order of the invoices."""
+        return [i.table for i in self.invoices if i.table is not None and (i.table.rows or i.table.imputations)]
+
+    @property
+    def rates_missing(self) -> bool:
+        """A rate is missing for one of the invoices: the letter states no interest figure, only words."""
+        return any(i.rates_missing for i in self.invoices)
 
     @property
     def max_days_late(self) -> int:

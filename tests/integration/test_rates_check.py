@@ -1,0 +1,78 @@
+"""RatesCheckFunction and `relance rates set` on the embedded AWS (template wiring, moto DynamoDB and SNS).
+
+The ECB answer is the recorded one in tests/fixtures/ecb: the network is never reached.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from relance import runtime
+from relance.adapters.aws.rates import DynamoRateStore
+from relance.cli import main
+from relance.law.rates import Semester, clear_cache
+from relance.local import EmbeddedAws
+from relance.simulate.driver import SeasonDriver, scheduler_event
+
+RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "ecb" / "mrr_fr_2026-S2.csv"
+
+
+@pytest.fixture
+def aws(embedded: EmbeddedAws, monkeypatch: pytest.MonkeyPatch) -> EmbeddedAws:
+    runtime.reset_clients()
+    clear_cache()
+    handler = embedded.handler("RatesCheckFunction")
+    calls: list[str] = []
+
+    def recorded(url: str) -> str:
+        calls.append(url)
+        return RECORDED.read_text(encoding="utf-8")
+
+    monkeypatch.setitem(inspect.unwrap(handler).__globals__, "fetch", recorded)
+    embedded.fetch_calls = calls  # type: ignore[attr-defined]
+    yield embedded
+    clear_cache()
+
+
+def _tasks(driver: SeasonDriver) -> list[str]:
+    return [d.subject for d in driver.new_deliveries() if d.channel == "task"]
+
+
+def test_semester_start_stores_the_ecb_rate_and_tells_the_team_once(aws: EmbeddedAws) -> None:
+    driver = SeasonDriver(aws)
+    result = aws.invoke("RatesCheckFunction", scheduler_event(dt.date(2026, 7, 2)))
+    assert result["semester"] == "2026-S2" and result["stored"] == ["ecb 2026-S2 2.40 %"]
+    assert result["alerts"] == ["legal"]
+    assert aws.fetch_calls and "MRR_FR" in aws.fetch_calls[0]  # type: ignore[attr-defined]
+    store = DynamoRateStore(runtime.client("dynamodb"), driver.settings.table_name)
+    ecb, legal = store.load()
+    assert [(str(e.semester), e.rate) for e in ecb] == [("2026-S2", Decimal("0.024"))] and legal == []
+    assert _tasks(driver) == ["Relance : taux 2026-S2 manquant"]
+    # the retried schedule: nothing stored twice, no second task
+    again = aws.invoke("RatesCheckFunction", scheduler_event(dt.date(2026, 7, 2)))
+    assert again["stored"] == [] and again["alerts"] == []
+    assert _tasks(driver) == []
+
+
+def test_rates_set_stores_the_legal_rate_the_letters_read(aws: EmbeddedAws, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    driver = SeasonDriver(aws)
+    monkeypatch.setenv("TABLE_NAME", driver.settings.table_name)
+    code = main(["rates", "set", "--semester", "2026-S2", "--legal-professional", "6.50", "--legal-other", "2.50",
+                 "--source", "https://www.legifrance.gouv.fr/jorf/id/EXAMPLE"])
+    assert code == 0, capsys.readouterr().err
+    store = DynamoRateStore(runtime.client("dynamodb"), driver.settings.table_name)
+    _, legal = store.load()
+    assert [(str(e.semester), e.individual, e.professional) for e in legal] == [
+        ("2026-S2", Decimal("0.065"), Decimal("0.025"))]
+    assert store.claim_alert(Semester(2026, 2), "legal") is True
+    assert store.claim_alert(Semester(2026, 2), "legal") is False
+    # swapped figures are refused with one line, exit 2
+    code = main(["rates", "set", "--semester", "2026-S2", "--legal-individual", "2.50", "--legal-other", "6.50",
+                 "--source", "https://www.legifrance.gouv.fr/jorf/id/EXAMPLE"])
+    assert code == 2 and "swapped" in capsys.readouterr().err
