@@ -33,10 +33,11 @@ from test_escalation_support import (
 )
 
 from relance import runtime
-from relance.escalation import partners
+from relance.escalation import decisions, partners
 from relance.escalation.outcome import OutcomeNotExpected, report_outcome
 from relance.escalation.sweep import sweep
 from relance.local import EmbeddedAws
+from relance.models import InvoiceStatus
 
 ETUDE = "depot-dossiers@etude-exemple.example.com"
 AGENCY = "nouveaux-dossiers@recouvrement-exemple.example.com"
@@ -181,20 +182,29 @@ def _case_status(aws: EmbeddedAws, case_id: str) -> str | None:
 
 
 # ---------------------------------------------------------------- not approved
-def test_rejected_case_is_declined_and_the_team_gets_a_task(aws: EmbeddedAws) -> None:
+def test_rejected_case_stays_owed_to_decide_and_the_team_gets_a_task(aws: EmbeddedAws) -> None:
     case_id = _started(aws)
     reply = approve(aws, approval_link(aws), decision="reject", reason="client historique, on l'appelle")
     assert reply["statusCode"] == 200 and "refusée" in reply["body"]
     assert finished(aws, case_id)["status"] == "SUCCEEDED"
     assert "MarkDeclined" in states_entered(aws, case_id) and "SubmitToPartner" not in states_entered(aws, case_id)
-    assert _statuses(aws, "A1") == ["escalation_declined"]
-    (task,) = [m for m in topic_messages(aws) if m.startswith("Transmission refusée")]
-    assert "on l'appelle" in task and APPROVER in task
+    assert _statuses(aws, "A1") == ["open"]       # nothing owed disappears
+    (task,) = [m for m in topic_messages(aws) if m.startswith("À décider")]
+    assert "on l'appelle" in task and APPROVER in task and "relance invoice write-off" in task
     assert not mails(aws, ETUDE) and not mails(aws, AGENCY)
     with function_env(aws) as services:
-        stopped = [e for e in services.ledger.history("A1") if e["kind"] == "stopped"]
-        assert stopped[-1]["details"]["status"] == "escalation_declined"
+        record = services.ledger.invoice("A1")
+        assert record.to_decide and record.manual_pause and record.balance > 0
+        history = services.ledger.history("A1")
+        assert not [e for e in history if e["kind"] in ("stopped", "approval_expired")]
+        paused = [e for e in history if e["kind"] == "paused"]
+        assert paused[-1]["details"]["reason"].startswith("à décider : rejected by the approver")
         assert list(services.store.due_entries(RUN + dt.timedelta(days=400))) == []
+        assert [p["invoice"] for p in decisions.pointers(services.store)] == ["A1"]
+        # the team decides: a write-off closes it, and the pointer goes stale
+        services.ledger.set_status("A1", RUN + dt.timedelta(days=3), InvoiceStatus.WRITTEN_OFF, "irrecoverable")
+        assert decisions.waiting(services.store, services.ledger.invoice) == []
+        assert decisions.pointers(services.store) == []
 
 
 def test_reminder_once_at_half_delay_then_expiry_ends_not_approved(aws: EmbeddedAws) -> None:
@@ -216,11 +226,16 @@ def test_reminder_once_at_half_delay_then_expiry_ends_not_approved(aws: Embedded
     assert aws.invoke("EscalationFunction", {"action": "sweep", "run_date": "2026-06-13"})["expired"] == 1
     assert finished(aws, case_id)["status"] == "SUCCEEDED"
     assert "MarkDeclined" in states_entered(aws, case_id)
-    assert _statuses(aws, "A1") == ["escalation_declined"]
+    assert _statuses(aws, "A1") == ["open"]       # an expired link is not a refusal
     with function_env(aws) as services:
-        stopped = [e for e in services.ledger.history("A1") if e["kind"] == "stopped"]
-        assert stopped[-1]["details"]["reason"] == "approval expired" and stopped[-1]["date"] == "2026-06-13"
-    assert any("approval expired" in m for m in topic_messages(aws) if m.startswith("Transmission refusée"))
+        history = services.ledger.history("A1")
+        assert not [e for e in history if e["kind"] == "stopped"]
+        (expired,) = [e for e in history if e["kind"] == "approval_expired"]
+        assert expired["date"] == "2026-06-13" and expired["details"]["reason"] == "approval expired"
+        assert services.ledger.invoice("A1").to_decide == "approval expired"
+    messages = topic_messages(aws)
+    assert len([m for m in messages if m.startswith("Accord attendu")]) == 1     # the team heard of the reminder
+    assert any("a expiré" in m for m in messages if m.startswith("À décider"))
     assert follow(aws, "GET", link, day=RUN + dt.timedelta(days=8))["statusCode"] == 410
 
 

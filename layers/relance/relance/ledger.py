@@ -21,6 +21,8 @@ from relance.policy import CustomerContext, InvoiceState, Policy, evaluate
 from relance.store import ConflictError, InvoiceRecord, Store
 
 _RETRIES = 5
+# The reason of the ``paused`` event of an invoice waiting for the team's decision (reports read it).
+TO_DECIDE_PREFIX = "à décider : "
 
 
 def invoice_due(record: InvoiceRecord) -> dt.date:
@@ -201,14 +203,33 @@ class Ledger:
         return self._change(invoice_id, today, mutate)
 
     def set_manual_pause(self, invoice_id: str, today: dt.date, paused: bool, reason: str = "") -> InvoiceRecord:
+        """Pause or resume by hand; resuming also ends a pending decision (« à décider »)."""
         kind = "paused" if paused else "resumed"
+
+        def mutate(record: InvoiceRecord) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+            changes: dict[str, Any] = {"manual_pause": paused}
+            if not paused and record.to_decide:
+                changes["to_decide"] = None
+            return changes, [(kind, {"reason": reason or "by hand"})]
+
+        return self._change(invoice_id, today, mutate)
+
+    def await_decision(self, invoice_id: str, today: dt.date, reason: str) -> InvoiceRecord:
+        """The hand-off was refused or its approval expired: the invoice stays owed and open, paused
+        « à décider » until the team writes it off, resumes it or chooses another way."""
         return self._change(invoice_id, today, lambda r: (
-            {"manual_pause": paused}, [(kind, {"reason": reason or "by hand"})]))
+            {"manual_pause": True, "to_decide": reason[:500] or "decision"},
+            [("paused", {"reason": f"{TO_DECIDE_PREFIX}{reason}"[:500]})]))
 
     def set_status(self, invoice_id: str, today: dt.date, status: InvoiceStatus, reason: str) -> InvoiceRecord:
         """Stop states: written off, handed off, escalation declined, cancelled (e-invoicing 210/213)."""
-        return self._change(invoice_id, today, lambda r: (
-            {"status": status.value}, [("stopped", {"reason": reason, "status": status.value})]))
+        def mutate(record: InvoiceRecord) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+            changes: dict[str, Any] = {"status": status.value}
+            if record.to_decide:
+                changes.update(to_decide=None, manual_pause=False)
+            return changes, [("stopped", {"reason": reason, "status": status.value})]
+
+        return self._change(invoice_id, today, mutate)
 
     # ---- added for the API, the imports and the operators' CLI ----------------------------------
     def update_customer(self, customer_id: str, changes: Mapping[str, Any]) -> Customer:

@@ -94,6 +94,7 @@ class InvoiceRecord:
     send_failures: int = 0
     version: int = 0
     attachment_key: str | None = None
+    to_decide: str | None = None   # why the invoice waits for the team's decision (refused/expired hand-off)
 
 
 def _date(value: Any) -> dt.date | None:
@@ -121,6 +122,7 @@ def invoice_from_item(item: Mapping[str, Any]) -> InvoiceRecord:
         send_failures=int(item.get("send_failures", 0)),
         version=int(item.get("version", 0)),
         attachment_key=item.get("attachment_key"),
+        to_decide=item.get("to_decide") or None,
     )
 
 
@@ -231,7 +233,7 @@ class Store:
 
         Guarded by the record's version: a concurrent writer makes this raise ConflictError. ``changes``
         keys are META attributes (``status``, ``balance``, ``sent`` as SentStep tuples, ``payments``,
-        ``disputed``, ``promise_until``, ``plan``, ``manual_pause``, ``send_failures``).
+        ``disputed``, ``promise_until``, ``plan``, ``manual_pause``, ``send_failures``, ``to_decide``).
         """
         iid, cid = record.invoice_id, record.customer_id
         sets: dict[str, Any] = {"version": record.version + 1}

@@ -34,6 +34,7 @@ class Digest:
     payments: list[tuple[str, str, str, Decimal]] = field(default_factory=list)    # date, customer, inv, amount
     flagged: list[tuple[str, str, str, str]] = field(default_factory=list)         # date, customer, inv, reason
     approvals: list[tuple[str, str]] = field(default_factory=list)                 # expires, case
+    to_decide: list[tuple[str, str, Decimal, str]] = field(default_factory=list)   # customer, inv, balance, why
 
     @property
     def subject(self) -> str:
@@ -55,6 +56,9 @@ class Digest:
                        [(d, name(c), i, money(a)) for d, c, i, a in self.payments], (3,)),
                  "<h2>Pending approvals</h2>",
                  table(("Expires", "Case"), self.approvals),
+                 "<h2>À décider: refused or expired hand-offs, still owed</h2>",
+                 table(("Customer", "Invoice", "Owed", "Why"),
+                       [(name(c), i, money(a), r) for c, i, a, r in self.to_decide], (2,)),
                  "<h2>Claims flagged: check whether the customer received them</h2>",
                  table(("Date", "Customer", "Invoice", "Reason"),
                        [(d, name(c), i, r) for d, c, i, r in self.flagged]),
@@ -66,7 +70,9 @@ class Digest:
         lines = [f"{self.company} – weekly digest {self.week_start} → {self.week_end}", "",
                  f"Messages sent: {len(self.messages)}", f"Payments: {len(self.payments)} "
                  f"({money(sum((a for *_, a in self.payments), Decimal('0')))})",
-                 f"Pending approvals: {len(self.approvals)}", f"Claims flagged: {len(self.flagged)}", "",
+                 f"Pending approvals: {len(self.approvals)}",
+                 f"To decide: {len(self.to_decide)} ({money(sum((a for _, _, a, _ in self.to_decide), Decimal('0')))})",
+                 f"Claims flagged: {len(self.flagged)}", "",
                  "Aging:"]
         lines += [f"  {b:<8} {n:>4}  {money(a)}" for b, n, a in aging(self.invoices, self.week_end)]
         return "\n".join(lines)
@@ -76,21 +82,27 @@ def build_digest(store: Store, week_end: dt.date, company: str = "") -> Digest:
     """The digest of the 7 days ending on ``week_end`` (inclusive)."""
     start = week_end - dt.timedelta(days=6)
     digest = Digest(start, week_end, company)
+    # Invoices « à décider » have no next action and may have been quiet all week: still owed, still shown.
+    waiting = _to_decide(store)
     entries = sorted(set(store.due_entries(week_end + dt.timedelta(days=HORIZON_DAYS)))
-                     | store.active_invoices(start, week_end))
+                     | store.active_invoices(start, week_end) | {(p["customer"], p["invoice"]) for p in waiting})
     items = store.get_invoice_items([i for _, i in entries])
     for customer_id, invoice_id in entries:
         item = items.get(invoice_id)
         if item is None:
             continue
         data = item.get("data") or {}
+        status = str(item.get("status", "open"))
         try:
             digest.invoices.append(Invoice(
                 invoice_id, customer_id, _day(data.get("issued")), _day(data.get("due")),
                 Decimal(str(data.get("amount", "0"))), Decimal(str(item.get("balance", "0"))),
-                str(item.get("status", "open"))))
+                status, to_decide=bool(item.get("to_decide")) and status == "open"))
         except ArithmeticError:
             continue
+        if digest.invoices[-1].to_decide:
+            digest.to_decide.append((customer_id, invoice_id, digest.invoices[-1].balance,
+                                     str(item.get("to_decide", ""))))
         if customer_id not in digest.customers:
             profile = store.get_customer_raw(customer_id) or {}
             digest.customers[customer_id] = str(profile.get("name", customer_id))
@@ -102,7 +114,17 @@ def build_digest(store: Store, week_end: dt.date, company: str = "") -> Digest:
     digest.messages.sort()
     digest.payments.sort()
     digest.flagged.sort()
+    digest.to_decide.sort()
     return digest
+
+
+def _to_decide(store: Store) -> list[dict[str, str]]:
+    from relance.escalation import decisions
+
+    try:
+        return decisions.pointers(store)
+    except AttributeError:      # a store without a table (tests' fakes): nothing waits
+        return []
 
 
 def _day(value: Any) -> dt.date | None:

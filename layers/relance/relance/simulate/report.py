@@ -16,7 +16,9 @@ from typing import Any
 
 ZERO = Decimal("0")
 BUCKETS = ("not due", "1–30", "31–60", "61–90", "90+")
-OWED = ("open", "handed_off", "declined")
+# Still owed: open (chased, paused or « à décider »), with a partner, or declined before decisions existed.
+OWED = ("open", "handed_off", "escalation_declined", "declined")
+WRITTEN_OFF = ("written_off",)
 RECOVERY_WINDOW_DAYS = 14
 
 
@@ -32,6 +34,7 @@ class Invoice:
     balance: Decimal
     status: str = "open"
     valid: bool = True
+    to_decide: bool = False      # open and owed, waiting for the team's decision (refused or expired hand-off)
 
 
 @dataclass
@@ -294,11 +297,14 @@ def render_report(data: ReportData) -> str:
     invoiced = sum((i.amount for i in valid), ZERO)
     recovered = sum((a for _, _, a in data.payments), ZERO)
     outstanding = sum((i.balance for i in valid if i.status in OWED), ZERO)
+    written_off = sum((i.balance for i in valid if i.status in WRITTEN_OFF), ZERO)
+    deciding = sum((i.balance for i in valid if i.status == "open" and i.to_decide), ZERO)
     handed = sum(1 for e in data.lines if e["kind"] == "handed_off")
     messages = sum(1 for e in data.lines if e["kind"] == "sent")
     days_sales = dso(data.invoices, data.start, data.end)
     kpis = [("Invoices", str(len(valid))), ("Invoiced", money(invoiced)), ("Recovered", money(recovered)),
-            ("Outstanding", money(outstanding)), ("Messages sent", str(messages)), ("Cases handed off", str(handed)),
+            ("Written off", money(written_off)), ("Outstanding", money(outstanding)),
+            ("To decide", money(deciding)), ("Messages sent", str(messages)), ("Cases handed off", str(handed)),
             ("DSO", f"{days_sales} days" if days_sales is not None else "n/a")]
     recovery = recovery_by_step(data.lines, data.payments)
     parts = [

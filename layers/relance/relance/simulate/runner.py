@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from relance import faults, runtime
 from relance.errors import RelanceError
+from relance.ledger import TO_DECIDE_PREFIX
 from relance.local import embedded_aws
 from relance.local.embedded import patched_environ
 from relance.paths import policies_dir
@@ -393,12 +394,20 @@ class SeasonRunner:
             facts = self.result.invoices.get(iid)
             if kind in ("paused", "resumed"):
                 groups[(kind, customer, "", details.get("reason", ""), "")].add(iid)
+                if facts and kind == "resumed":
+                    facts.to_decide = False
+                elif facts and details.get("reason", "").startswith(TO_DECIDE_PREFIX):
+                    facts.to_decide = True
+            elif kind == "approval_expired":
+                # the approval link expired without a decision: never a refusal, the team decides
+                self._escalating.discard(iid)
+                groups[(kind, customer, "handoff", details.get("reason", ""), self._routes.get(iid, ""))].add(iid)
             elif kind == "flagged":
                 groups[(kind, customer, details.get("step", ""), details.get("reason", ""), "")].add(iid)
             elif kind == "stopped":
                 status = details.get("status", "paid" if details.get("reason") == "paid" else "")
                 if facts and status:
-                    facts.status = status
+                    facts.status, facts.to_decide = status, False
                 if status == "handed_off":
                     self._escalating.discard(iid)
                     partner = (self._routes.get(iid) or partners.get(iid)
@@ -478,6 +487,7 @@ class SeasonRunner:
             facts = self.result.invoices[iid]
             facts.balance = _amount(item.get("balance", facts.balance))
             facts.status = str(item.get("status", facts.status))
+            facts.to_decide = bool(item.get("to_decide")) and facts.status == "open"
 
 
 def run_season(scenario: Scenario, out: Path | str,
