@@ -121,9 +121,38 @@ def test_escalations_approved_and_rejected(season: Season) -> None:
     check_all(result.lines, result.scenario.policy)
     by_kind = {(e["kind"], e["customer"]) for e in result.lines}
     assert {("approval_requested", "K1"), ("approved", "K1"), ("handed_off", "K1"),
-            ("approval_requested", "K2"), ("rejected", "K2"), ("stopped", "K2")} <= by_kind
+            ("approval_requested", "K2"), ("rejected", "K2"), ("paused", "K2"),
+            ("approval_requested", "K4"), ("approval_expired", "K4"), ("paused", "K4")} <= by_kind
+    # nothing owed disappears: refused and expired cases are paused « à décider », never stopped
+    assert not {("stopped", "K2"), ("stopped", "K4"), ("rejected", "K4")} & by_kind
+    decide = {e["customer"]: e["reason"] for e in result.lines if e["kind"] == "paused"}
+    assert decide["K2"].startswith("à décider : rejected") and decide["K4"] == "à décider : approval expired"
+    assert result.invoices["K2-1"].to_decide and result.invoices["K4-1"].to_decide
     (handed,) = [e for e in result.lines if e["kind"] == "handed_off"]
     assert handed["partner"]
     request = next(e for e in result.lines if e["kind"] == "approval_requested" and e["customer"] == "K1")
     assert day(request) < dt.date(2026, 6, 16)                      # the approval came after the email
     assert not [e for e in result.lines if e["customer"] == "K3" and e["kind"] == "approval_requested"]
+
+
+def test_outstanding_is_invoiced_minus_recovered_minus_written_off(season: Season) -> None:
+    import re
+    from decimal import Decimal
+
+    from relance.simulate.cli import write_report
+
+    result = season("escalation")
+    html = write_report(result).read_text(encoding="utf-8")
+
+    def card(label: str) -> Decimal:
+        match = re.search(rf"<span class='muted'>{label}</span><b>([^<]+)</b>", html)
+        assert match, label
+        return Decimal(match.group(1).replace("\u202f", "").replace(" ", "").replace("€", "").replace(",", "."))
+
+    invoiced, recovered = sum(f.amount for f in result.invoices.values() if f.valid), \
+        sum(a for _, _, a in result.payments)
+    outstanding = card("Outstanding") if "Outstanding" in html else card("Encours")
+    written_off = card("Written off") if "Written off" in html else card("Passé en perte")
+    assert outstanding == invoiced - recovered - written_off == Decimal("13400.00")
+    to_decide = card("To decide") if "To decide" in html else card("À décider")
+    assert to_decide == Decimal("7800.00") + Decimal("2400.00")
