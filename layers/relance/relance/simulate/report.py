@@ -336,7 +336,7 @@ def from_season(result: Any) -> ReportData:
     scenario = result.scenario
     company = scenario.company.get("name", "")
     title = f"Season report{' – ' + company if company else ''}"
-    invoices = [Invoice(f.id, f.customer, f.issued, f.due, f.amount, f.balance, f.status, f.valid)
+    invoices = [Invoice(f.id, f.customer, f.issued, f.due, f.amount, f.balance, f.status, f.valid, f.to_decide)
                 for f in result.invoices.values()]
     customers = {cid: str(rec.get("name", cid)) for cid, rec in result.customers.items()}
     events = []
