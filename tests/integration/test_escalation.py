@@ -285,3 +285,43 @@ def test_a_failing_task_ends_in_a_clear_failure_and_tells_the_team(aws: Embedded
     assert described.get("error") == "EscalationFailed" or failures(aws, "C1-broken")[-1]["error"] == "EscalationFailed"
     assert any("C1-broken failed (RelanceError)" in m for m in topic_messages(aws))
     assert _statuses(aws, "A1") == ["open"]
+
+
+def test_refused_case_counts_as_outstanding_in_the_cli_and_the_digest(
+        aws: EmbeddedAws, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from relance import cli
+    from relance.simulate.digest import build_digest
+    from relance.simulate.report import aging
+
+    case_id = _started(aws, {"A1": "1800.00", "A2": "600.00"})
+    approve(aws, approval_link(aws), decision="reject", reason="on garde le client")
+    assert finished(aws, case_id)["status"] == "SUCCEEDED"
+    deployed = aws.function_env("DispatchFunction")
+    monkeypatch.setenv("TABLE_NAME", deployed["TABLE_NAME"])
+    monkeypatch.setenv("DUE_SHARDS", deployed["DUE_SHARDS"])
+    monkeypatch.setattr("relance.imports.today_paris", lambda now=None: RUN + dt.timedelta(days=1))
+    runtime.reset_clients()
+
+    def relance(*argv: str) -> tuple[int, str]:
+        code = cli.main(list(argv))
+        return code, capsys.readouterr().out
+
+    assert relance("payment", "add", "A2", "100.00", "--date", RUN.isoformat())[0] == 0
+    code, out = relance("invoice", "list", "--status", "to_decide", "--json")
+    listing = json.loads(out)
+    assert code == 0 and [r["invoice"] for r in listing["invoices"]] == ["A1", "A2"]
+    totals = {k: Decimal(v) for k, v in listing["totals"].items()}
+    assert totals["outstanding"] == Decimal("2300.00") == totals["of_which_to_decide"]
+    # the team writes A2 off: outstanding = invoiced − recovered − written off, whatever the filter
+    code, out = relance("invoice", "write-off", "A2", "--reason", "geste commercial", "--lang", "en")
+    assert code == 0 and "written off" in out
+    totals = {k: Decimal(v) for k, v in json.loads(relance("invoice", "list", "--json")[1])["totals"].items()}
+    assert totals["outstanding"] == totals["invoiced"] - totals["recovered"] - totals["written_off"] == Decimal("1800")
+    code, out = relance("invoice", "list")
+    assert code == 0 and "à décider" in out and "1\u202f800,00 €" in out
+    assert relance("invoice", "resume", "NOPE")[0] == 2
+    with function_env(aws) as services:
+        digest = build_digest(services.store, RUN + dt.timedelta(days=30), "Menuiserie")
+    assert [(c, i) for c, i, _, _ in digest.to_decide] == [("C1", "A1")]
+    assert sum(a for _, _, a in aging(digest.invoices, digest.week_end)) == Decimal("1800.00")
+    assert "To decide: 1" in digest.text()

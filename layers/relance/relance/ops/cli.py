@@ -1,4 +1,5 @@
-"""Operators' commands on the deployed table: ``relance invoice|payment|dispute|promise|import``.
+"""Operators' commands on the deployed table: ``relance invoice|payment|dispute|promise|import``
+(and, from relance.ops.operator, ``customer``, ``plan``, ``invoice list|pause|resume|write-off``).
 
 They go through the same Ledger as the API. Configuration comes from the environment: ``TABLE_NAME``
 (required), ``DUE_SHARDS`` and ``DEFAULT_POLICY`` (the stack's values; defaults 8 and ``standard`` as in
@@ -25,6 +26,9 @@ def register(subparsers: Any) -> None:
     show = invoice_cmds.add_parser("show", help="the invoice, its balance, state and history (JSON)")
     show.add_argument("id", metavar="ID")
     show.set_defaults(func=cmd_invoice_show)
+    from relance.ops import operator
+
+    operator.register(subparsers, invoice_cmds)   # invoice list|pause|resume|write-off, customer, plan
 
     payment = subparsers.add_parser("payment", help="record payments")
     payment_cmds = payment.add_subparsers(dest="payment_command", required=True)
