@@ -325,3 +325,15 @@ def test_refused_case_counts_as_outstanding_in_the_cli_and_the_digest(
     assert [(c, i) for c, i, _, _ in digest.to_decide] == [("C1", "A1")]
     assert sum(a for _, _, a in aging(digest.invoices, digest.week_end)) == Decimal("1800.00")
     assert "To decide: 1" in digest.text()
+
+
+def test_the_case_is_routed_on_its_own_invoices_not_on_a_disputed_one_beside_it(aws: EmbeddedAws) -> None:
+    seed(aws, "C1", {"A1": "4051.98", "A2": "3000.00"})
+    with function_env(aws) as services:
+        services.ledger.open_dispute("A2", RUN - dt.timedelta(days=3), "livraison contestée")
+    dispatch(aws, "C1")
+    case_input = json.loads(aws.client("stepfunctions").describe_execution(
+        executionArn=executions(aws)[0]["executionArn"])["input"])
+    # 4 051,98 € ≤ 5 000 €: the commissaire de justice, although the customer owes 7 051,98 € in all
+    assert case_input["invoices"] == ["A1"] and case_input["case_balance"] == "4051.98"
+    assert case_input["partner"] == "commissaire_de_justice"

@@ -31,6 +31,7 @@ from relance.ledger import Ledger, customer_context, engine_state, invoice_amoun
 from relance.models import Customer, Invoice, parse_record
 from relance.money import ZERO
 from relance.policy import DueStep, Policy, evaluate
+from relance.policy.grouping import route_case
 from relance.rendering import Rendered, render
 from relance.rendering.context import CompanyInfo, ContactEntry, InvoiceLine, MessageContext
 from relance.store import ConflictError, InvoiceRecord, SentStep, Store, invoice_from_item
@@ -326,7 +327,10 @@ class Dispatcher:
         step = claimed[0][1].step
         invoice_ids = sorted(r.invoice_id for r, _ in claimed)
         case_balance = sum((r.balance for r, _ in claimed), ZERO)
-        partner = claimed[0][1].partner
+        # routed on the case: the invoices handed off together, not everything the customer owes
+        overdue = max((run_date - invoice_due(r)).days for r, _ in claimed)
+        partner = route_case(step, customer_context(customer, all_records, run_date),
+                             [r.balance for r, _ in claimed], overdue) or claimed[0][1].partner
         case_id = case_id_for(customer.id, step.id, invoice_ids)
         case = {"case_id": case_id, "customer": customer.id, "invoices": invoice_ids, "step": step.id,
                 "partner": partner, "run_date": run_date.isoformat(), "approval": bool(step.approval),

@@ -65,11 +65,19 @@ def engine_state(record: InvoiceRecord, today: dt.date) -> InvoiceState:
 
 
 def customer_context(customer: Customer, records: Sequence[InvoiceRecord], today: dt.date) -> CustomerContext:
-    """What the policy's customer-level conditions see: balance and count of the open overdue invoices."""
-    overdue = [r for r in records if r.status == "open" and r.balance > 0 and invoice_due(r) < today]
+    """What the policy's customer-level conditions see: balance and count of the open overdue invoices that
+    are chased (a disputed or paused invoice is not part of any case)."""
+    overdue = [r for r in records if r.status == "open" and r.balance > 0 and invoice_due(r) < today
+               and not _paused(r, today)]
     return CustomerContext(kind=customer.kind, segment=customer.segment,
                            case_balance=sum((r.balance for r in overdue), ZERO),
                            overdue_invoices=len(overdue))
+
+
+def _paused(record: InvoiceRecord, today: dt.date) -> bool:
+    return bool(record.disputed or record.manual_pause or record.to_decide
+                or (record.promise_until and record.promise_until >= today)
+                or plan_paused_until(record, today) is not None)
 
 
 def next_action(policy: Policy, record: InvoiceRecord, ctx: CustomerContext, today: dt.date) -> dt.date | None:
