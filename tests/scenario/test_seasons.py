@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from collections.abc import Callable
 
 from season_checks import check_all, customer_sends, day
@@ -156,3 +157,20 @@ def test_outstanding_is_invoiced_minus_recovered_minus_written_off(season: Seaso
     assert outstanding == invoiced - recovered - written_off == Decimal("13400.00")
     to_decide = card("To decide") if "To decide" in html else card("À décider")
     assert to_decide == Decimal("7800.00") + Decimal("2400.00")
+
+
+def test_two_invoices_due_at_different_steps_on_one_day_get_one_message(season: Season) -> None:
+    result = season("one_message")
+    that_day = [e for e in result.lines if e["kind"] == "sent" and e["date"] == "2026-04-23"]
+    assert [(e["step"], e["channel"], e["invoices"]) for e in that_day] == [
+        ("firm", "email", ["G1", "G2"]), ("firm", "sms", ["G1", "G2"])]
+    eml = (result.out / that_day[0]["file"]).read_text(encoding="utf-8", errors="replace")
+    assert "G1" in eml and "G2" in eml
+    # no customer gets two messages on one day
+    per_day = Counter((e["date"], e["customer"]) for e in result.lines
+                      if e["kind"] == "sent" and e["channel"] == "email")
+    assert max(per_day.values()) == 1
+    # G1's ladder went on from its call step: its own firm reminder follows, the gap respected
+    g1 = [(e["date"], e["step"]) for e in result.lines if e["kind"] == "sent" and e["invoices"] == ["G1"]
+          and e["channel"] == "email" and e["date"] > "2026-04-23"]
+    assert g1 and g1[0][1] == "firm" and g1[0][0] >= "2026-04-28"

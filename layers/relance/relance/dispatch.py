@@ -16,7 +16,6 @@ import datetime as dt
 import hashlib
 import json
 import time
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -31,7 +30,7 @@ from relance.ledger import Ledger, customer_context, engine_state, invoice_amoun
 from relance.models import Customer, Invoice, parse_record
 from relance.money import ZERO
 from relance.policy import DueStep, Policy, evaluate
-from relance.policy.grouping import route_case
+from relance.policy.grouping import group_due, route_case
 from relance.rendering import Rendered, render
 from relance.rendering.context import CompanyInfo, ContactEntry, InvoiceLine, MessageContext
 from relance.store import ConflictError, InvoiceRecord, SentStep, Store, invoice_from_item
@@ -80,18 +79,18 @@ class Dispatcher:
 
         records = [r for iid in open_ids if (r := self._valid_record(iid, items.get(iid), run_date, report))]
         ctx = customer_context(customer, records, run_date)
-        groups: dict[str, list[tuple[InvoiceRecord, DueStep]]] = defaultdict(list)
+        due: list[tuple[InvoiceRecord, DueStep]] = []
         for record in records:
             if record.next_action is None or record.next_action > run_date:
                 continue
             decision = evaluate(policy, engine_state(record, run_date), ctx, run_date)
             if decision.due:
-                groups[decision.due[0].step.id].append((record, decision.due[0]))
+                due.append((record, decision.due[0]))
             elif decision.next_action != record.next_action:
                 self._reschedule(record, policy, customer, run_date, decision.paused or decision.stopped)
-        order = {step.id: i for i, step in enumerate(policy.steps)}
-        for step_id in sorted(groups, key=order.__getitem__):
-            self._send_group(customer, policy, groups[step_id], records, run_date, report)
+        # one message per step, or one per day at the most advanced step (policy one_message_per_day)
+        for group in group_due(policy, due):
+            self._send_group(customer, policy, list(group.members), records, run_date, report, group.step)
         return report
 
     # ---- validation and quarantine ---------------------------------------------------------------
@@ -147,12 +146,15 @@ class Dispatcher:
 
     # ---- sending ---------------------------------------------------------------------------------
     def _send_group(self, customer: Customer, policy: Policy, members: list[tuple[InvoiceRecord, DueStep]],
-                    all_records: Sequence[InvoiceRecord], run_date: dt.date, report: DispatchReport) -> None:
-        step = members[0][1].step
+                    all_records: Sequence[InvoiceRecord], run_date: dt.date, report: DispatchReport,
+                    message_step: Any = None) -> None:
+        """Send one message at ``message_step`` (default: the members' step); each invoice claims and records
+        its own step, so a grouped invoice's ladder advances as if its step had been sent."""
+        step = message_step or members[0][1].step
         claimed: list[tuple[InvoiceRecord, DueStep]] = []
         abandoned: list[tuple[InvoiceRecord, Mapping[str, Any]]] = []
         for record, due in members:
-            existing = self.store.claim(record.invoice_id, step.id, run_date)
+            existing = self.store.claim(record.invoice_id, due.step.id, run_date)
             if existing is None:
                 claimed.append((record, due))
             elif existing.get("status") == "claimed" and _stale(existing, run_date):
@@ -166,7 +168,9 @@ class Dispatcher:
             self._escalate(customer, policy, claimed, all_records, run_date, report)
             return
 
-        message = self._message(customer, step, [r for r, _ in claimed], run_date)
+        stages = {r.invoice_id: d.step.id for r, d in claimed if d.step.id != step.id}
+        message = self._message(customer, step, [r for r, _ in claimed], run_date,
+                                {"stages": {r.invoice_id: d.step.id for r, d in claimed}} if stages else None)
         channels = self._channels_for(step.channels, message)
         receipts: list[Receipt] = []
         refusals: list[str] = []
@@ -180,18 +184,18 @@ class Dispatcher:
             # Unknown outcome for the channel that raised (throttling, network): keep the claims of the
             # sends that went out; release only when nothing was sent, so the SQS retry can send.
             if not receipts:
-                for record, _ in claimed:
-                    self.store.release_claim(record.invoice_id, step.id)
+                for record, due in claimed:
+                    self.store.release_claim(record.invoice_id, due.step.id)
                 raise
             refusals.append("a channel failed with an unexpected error")
         faults.maybe_fail("after_send")
         if not receipts:
-            for record, _ in claimed:
-                self.store.release_claim(record.invoice_id, step.id)
-                self._send_failed(customer, policy, record, step.id, run_date, refusals, report)
+            for record, due in claimed:
+                self.store.release_claim(record.invoice_id, due.step.id)
+                self._send_failed(customer, policy, record, due.step.id, run_date, refusals, report)
             return
-        for record, _ in claimed:
-            self._record_sent(customer, policy, record, step.id, run_date, receipts, message, refusals)
+        for record, due in claimed:
+            self._record_sent(customer, policy, record, due.step.id, run_date, receipts, message, refusals)
         faults.maybe_fail("after_record")
         report.sent.append({"step": step.id, "invoices": [r.invoice_id for r, _ in claimed],
                             "channels": [r.channel for r in receipts]})
@@ -213,8 +217,8 @@ class Dispatcher:
         return list(unique.values())
 
     def _message(self, customer: Customer, step: Any, records: Sequence[InvoiceRecord],
-                 run_date: dt.date) -> OutgoingMessage:
-        ctx = self.context(customer, step.id, records, run_date)
+                 run_date: dt.date, extra: Mapping[str, Any] | None = None) -> OutgoingMessage:
+        ctx = self.context(customer, step.id, records, run_date, extra)
         needs_pdf = tuple(step.channels) + (("letter",) if not customer.email or customer.email_bounced else ())
         rendered = self.renderer(step.template, needs_pdf, ctx)
         extra = []

@@ -85,6 +85,9 @@ class Policy:
     min_balance: Decimal = Decimal("0.00")
     calendar: CalendarSpec = CalendarSpec()
     source: str = ""                # the file it was loaded from ("" when built in code)
+    # Invoices of one customer due the same day at different steps go out as one message, at the most
+    # advanced step (relance.policy.grouping); off: one message per step.
+    one_message_per_day: bool = False
     index: dict[str, int] = field(init=False, repr=False)
     business: BusinessCalendar = field(init=False, repr=False)
 

@@ -80,6 +80,10 @@ def policy_schema() -> dict[str, Any]:
             },
             "min_gap_days": {"type": "integer", "minimum": 0, "maximum": 365, "default": 0},
             "min_balance": {**AMOUNT_SCHEMA, "default": "0.00"},
+            "one_message_per_day": {
+                "type": "boolean", "default": False,
+                "description": "Invoices of one customer due the same day at different steps go out as one "
+                               "message at the most advanced step, listing each invoice with its own stage."},
             "steps": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/step"}},
         },
         "$defs": {"when": when, "route_entry": route_entry, "step": step},
