@@ -202,3 +202,41 @@ def _quarantine(store) -> dict[tuple[str, str], str]:
     items = store.client.scan(TableName=store.table, FilterExpression="begins_with(pk, :q)",
                               ExpressionAttributeValues={":q": {"S": "QUAR#"}})["Items"]
     return {(i["kind"]["S"], i["record_id"]["S"]): i["reason"]["S"] for i in items}
+
+
+def test_preview_lists_exactly_what_the_next_run_sends(driver: SeasonDriver, embedded: EmbeddedAws,
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from relance import cli
+    from relance.ops.preview import preview
+
+    ledger = driver.ledger()
+    ledger.upsert_customer({"id": "C2", "name": "Café des Halles", "kind": "b2b", "email": "cafe@halles.example"})
+    ledger.create_invoice({"id": "B1", "customer": "C2", "issued": "2026-03-09", "due": "2026-04-08",
+                           "amount": "730.00"}, dt.date(2026, 3, 30))
+    ledger.create_invoice({"id": "B2", "customer": "C2", "issued": "2026-03-16", "due": "2026-04-16",
+                           "amount": "250.00"}, dt.date(2026, 3, 30))
+    deployed = embedded.function_env("DispatchFunction")
+    monkeypatch.setenv("TABLE_NAME", deployed["TABLE_NAME"])
+    monkeypatch.setenv("DUE_SHARDS", deployed["DUE_SHARDS"])
+    monkeypatch.setattr("relance.imports.today_paris", lambda now=None: dt.date(2026, 4, 22))
+    compared = 0
+    day = dt.date(2026, 4, 1)
+    while day <= dt.date(2026, 5, 6):
+        planned = sorted((p.customer, p.step, c, p.invoices) for p in preview(driver.ledger(), day)
+                         for c in p.channels)
+        if day == dt.date(2026, 4, 23):
+            capsys.readouterr()
+            code = cli.main(["preview", "--json"])      # tomorrow of the patched today, through the CLI
+            shown = json.loads(capsys.readouterr().out)
+            assert code == 0 and shown["date"] == "2026-04-23"
+            assert sorted((m["customer"], m["step"], c, tuple(m["invoices"])) for m in shown["messages"]
+                          for c in m["channels"]) == planned
+            # C2: B2 at its call step and B1 at its firm step, one message at the firm step
+            assert ("C2", "firm", "email", ("B1", "B2")) in planned
+        driver.run_day(day)
+        sent = sorted((d.customer, d.step, d.channel, tuple(sorted(d.invoices))) for d in driver.new_deliveries())
+        assert planned == sent, day
+        compared += bool(sent)
+        day += dt.timedelta(days=1)
+    assert compared >= 6

@@ -1,6 +1,7 @@
-"""The operator's commands on the deployed table: customers, invoices by status, decisions, plans.
+"""The operator's commands on the deployed table: customers, invoices by status, decisions, plans, preview.
 
-``relance customer list|show``, ``relance invoice list|pause|resume|write-off``, ``relance plan add``. The
+``relance customer list|show``, ``relance invoice list|pause|resume|write-off``, ``relance plan add``,
+``relance preview [--date D]`` (relance.ops.preview). The
 changes go through :class:`relance.api.service.ApiService`, the code behind the REST API, so a pause from
 the command line and one from the API are the same thing. Each command takes ``--json`` and ``--lang
 fr|en`` (French by default); bad input exits 2 with one line.
@@ -228,6 +229,10 @@ def register(subparsers: Any, invoice_cmds: Any) -> None:
     show.add_argument("id", metavar="ID")
     show.set_defaults(func=cmd_customer_show)
 
+    prev = common(subparsers.add_parser("preview", help="what the next run will send (sends and claims nothing)"))
+    prev.add_argument("--date", metavar="D", help="the run date (YYYY-MM-DD; default tomorrow)")
+    prev.set_defaults(func=cmd_preview)
+
     plan = subparsers.add_parser("plan", help="payment plans (échéanciers)")
     plan_cmds = plan.add_subparsers(dest="plan_command", required=True)
     padd = common(plan_cmds.add_parser("add", help="set a payment plan; the reminders pause while it is kept"))
@@ -387,4 +392,19 @@ def cmd_customer_show(args: argparse.Namespace) -> int:
     print("\n".join(f"{k}: {v}" for k, v in data.items()))
     print()
     print(render_invoices(rows, args.lang))
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    from relance.ops import preview
+    from relance.ops.cli import _aws_call, _date, _ledger, _today
+
+    run_date = _date(args.date, "--date") if args.date else _today() + dt.timedelta(days=1)
+    ledger = _ledger()
+    planned = _aws_call(lambda: preview.preview(ledger, run_date))
+    if args.json:
+        print(json.dumps({"date": run_date.isoformat(), "messages": [p.as_json() for p in planned]},
+                         indent=2, ensure_ascii=False))
+    else:
+        print(preview.render(planned, run_date, args.lang))
     return 0
