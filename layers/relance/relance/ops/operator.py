@@ -233,6 +233,14 @@ def register(subparsers: Any, invoice_cmds: Any) -> None:
     prev.add_argument("--date", metavar="D", help="the run date (YYYY-MM-DD; default tomorrow)")
     prev.set_defaults(func=cmd_preview)
 
+    partners = subparsers.add_parser("partners", help="the partners cases are handed to")
+    partners_cmds = partners.add_subparsers(dest="partners_command", required=True)
+    check = partners_cmds.add_parser("check", help="every route of the policies has a partner (run before a "
+                                                   "deploy; exit 2 naming the route otherwise)")
+    check.add_argument("--file", metavar="FILE", help="the partners file (default: RELANCE_PARTNERS_FILE, else "
+                                                      "policies/partners/partners.yaml)")
+    check.set_defaults(func=cmd_partners_check)
+
     plan = subparsers.add_parser("plan", help="payment plans (échéanciers)")
     plan_cmds = plan.add_subparsers(dest="plan_command", required=True)
     padd = common(plan_cmds.add_parser("add", help="set a payment plan; the reminders pause while it is kept"))
@@ -407,4 +415,19 @@ def cmd_preview(args: argparse.Namespace) -> int:
                          indent=2, ensure_ascii=False))
     else:
         print(preview.render(planned, run_date, args.lang))
+    return 0
+
+
+def cmd_partners_check(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from relance import runtime
+    from relance.escalation import partners
+
+    path = Path(args.file) if args.file else partners.partners_file()
+    problems = partners.check_routes(runtime.policies(), partners.load_partners(path))
+    if problems:
+        raise RelanceError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
+                           where=str(path))
+    print(f"{path}: every route of the policies has a partner")
     return 0

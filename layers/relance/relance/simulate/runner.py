@@ -179,8 +179,10 @@ class SeasonRunner:
         return self.result
 
     def _partners_file(self) -> Path:
+        """The scenario's partners: beside its policy, else the demo's (events/partners.yaml), never the
+        deploy's file (the user's data, shipped empty)."""
         beside = self.scenario.policy_path.parent / "partners" / "partners.yaml"
-        return beside if beside.is_file() else policies_dir() / "partners" / "partners.yaml"
+        return beside if beside.is_file() else policies_dir().parent / "events" / "partners.yaml"
 
     def _season(self, aws: Any) -> None:
         self.aws = aws
