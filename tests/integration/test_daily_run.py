@@ -240,3 +240,35 @@ def test_preview_lists_exactly_what_the_next_run_sends(driver: SeasonDriver, emb
         compared += bool(sent)
         day += dt.timedelta(days=1)
     assert compared >= 6
+
+
+def test_call_tasks_are_listed_with_the_phone_and_closed_with_their_outcome(
+        driver: SeasonDriver, embedded: EmbeddedAws, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from relance import cli
+
+    run(driver, dt.date(2026, 4, 9), dt.date(2026, 4, 23))
+    deployed = embedded.function_env("DispatchFunction")
+    monkeypatch.setenv("TABLE_NAME", deployed["TABLE_NAME"])
+    monkeypatch.setenv("DUE_SHARDS", deployed["DUE_SHARDS"])
+    monkeypatch.setattr("relance.imports.today_paris", lambda now=None: dt.date(2026, 4, 24))
+    capsys.readouterr()
+    assert cli.main(["task", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(t["id"], t["phone"]) for t in listed] == [("A1:call", "+33612345678"), ("A2:call", "+33612345678")]
+    assert cli.main(["task", "done", "A1:call", "--outcome", "promise"]) == 2          # --until is required
+    assert "--until" in capsys.readouterr().err
+    assert cli.main(["task", "done", "A1:call", "--outcome", "promise", "--until", "2026-05-15"]) == 0
+    assert cli.main(["task", "done", "A2:call", "--outcome", "wrong_number", "--lang", "en"]) == 0
+    assert "closed: wrong number" in capsys.readouterr().out
+    assert cli.main(["task", "done", "A2:call", "--outcome", "reached"]) == 2           # closed already
+    capsys.readouterr()
+    assert cli.main(["task", "list", "--json"]) == 0 and json.loads(capsys.readouterr().out) == []
+    ledger = driver.ledger()
+    assert ledger.invoice("A1").promise_until == dt.date(2026, 5, 15)
+    assert ledger.customer("C1").phone is None                 # no SMS to a wrong number
+    assert [e["details"]["outcome"] for e in ledger.history("A1") if e["kind"] == "task_done"] == ["promise"]
+    # the ladder follows: A2 gets its firm reminder by email only (no phone), A1 waits for its promise
+    got = run(driver, dt.date(2026, 4, 24), dt.date(2026, 5, 6))
+    firm = [(d.step, d.channel, d.invoices) for _, d in got if d.step == "firm"]
+    assert firm == [("firm", "email", ("A2",))]

@@ -233,6 +233,10 @@ def register(subparsers: Any, invoice_cmds: Any) -> None:
     prev.add_argument("--date", metavar="D", help="the run date (YYYY-MM-DD; default tomorrow)")
     prev.set_defaults(func=cmd_preview)
 
+    from relance.ops import tasks
+
+    tasks.register(subparsers)   # task list|done
+
     partners = subparsers.add_parser("partners", help="the partners cases are handed to")
     partners_cmds = partners.add_subparsers(dest="partners_command", required=True)
     check = partners_cmds.add_parser("check", help="every route of the policies has a partner (run before a "
