@@ -239,6 +239,7 @@ class Dispatcher:
         """The letter's facts: amounts, balances and penalties computed by the law core on ``run_date``."""
         lines = []
         notes: dict[str, Any] = dict(extra or {})
+        notes.setdefault("customer_phone", customer.phone or "")   # the call task shows it; no phone, no promised call
         for record in records:
             line, missing = invoice_line(customer, record, run_date, step_id)
             lines.append(line)
