@@ -129,6 +129,10 @@ def test_escalations_approved_and_rejected(season: Season) -> None:
     decide = {e["customer"]: e["reason"] for e in result.lines if e["kind"] == "paused"}
     assert decide["K2"].startswith("à décider : rejected") and decide["K4"] == "à décider : approval expired"
     assert result.invoices["K2-1"].to_decide and result.invoices["K4-1"].to_decide
+    # one reminder before the expiry, to the approver and to the team
+    reminders = {(e["customer"], e["channel"]) for e in result.lines
+                 if e["kind"] == "sent" and e.get("step") == "approval_reminder"}
+    assert {("K4", "email"), ("K4", "task")} <= reminders
     (handed,) = [e for e in result.lines if e["kind"] == "handed_off"]
     assert handed["partner"]
     request = next(e for e in result.lines if e["kind"] == "approval_requested" and e["customer"] == "K1")
