@@ -272,3 +272,44 @@ def test_call_tasks_are_listed_with_the_phone_and_closed_with_their_outcome(
     got = run(driver, dt.date(2026, 4, 24), dt.date(2026, 5, 6))
     firm = [(d.step, d.channel, d.invoices) for _, d in got if d.step == "firm"]
     assert firm == [("firm", "email", ("A2",))]
+
+
+def test_the_days_letters_go_to_the_team_as_one_batch_and_posting_is_recorded(
+        driver: SeasonDriver, embedded: EmbeddedAws, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from relance import cli
+    from relance.escalation.letters import notice_date
+
+    got = run(driver, dt.date(2026, 4, 9), dt.date(2026, 5, 19))
+    letters = [(day, d) for day, d in got if d.channel == "letter"]
+    assert [(day.isoformat(), d.step) for day, d in letters] == [("2026-05-18", "formal_notice")]
+    (batch,) = [(day, d) for day, d in got if d.step == "letters_to_post"]
+    assert batch[0] == dt.date(2026, 5, 19) and "4 rue des Lilas, 69003 Lyon" in batch[1].body
+    s3 = embedded.client("s3")
+    bucket = embedded.resources["LettersBucket"]
+    pdf = s3.get_object(Bucket=bucket, Key="print-queue/2026-05-18/batch.pdf")["Body"].read()
+    assert len(PdfReader(io.BytesIO(pdf)).pages) >= 1
+    listing = s3.get_object(Bucket=bucket, Key="print-queue/2026-05-18/batch.csv")["Body"].read()
+    listing = listing.decode("utf-8-sig")
+    assert "Boulangerie Exemple SARL" in listing and "A1 A2" in listing
+    driver.run_day(dt.date(2026, 5, 20))                          # a second run makes no second batch
+    assert not [d for d in driver.new_deliveries() if d.step == "letters_to_post"]
+
+    deployed = embedded.function_env("DispatchFunction")
+    monkeypatch.setenv("TABLE_NAME", deployed["TABLE_NAME"])
+    monkeypatch.setenv("DUE_SHARDS", deployed["DUE_SHARDS"])
+    monkeypatch.setattr("relance.imports.today_paris", lambda now=None: dt.date(2026, 5, 22))
+    capsys.readouterr()
+    assert cli.main(["letter", "posted", "C1", "--step", "formal_notice", "--tracking", "1A00012345678",
+                     "--date", "2026-05-19"]) == 0
+    assert "A1, A2" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as usage:                                          # --date is required
+        cli.main(["letter", "received", "A1", "--step", "formal_notice"])
+    assert usage.value.code == 2
+    assert cli.main(["letter", "received", "A1", "--step", "firm", "--date", "2026-05-21"]) == 2   # no letter
+    assert cli.main(["letter", "received", "A1", "--step", "formal_notice", "--date", "2026-05-21"]) == 0
+    ledger = driver.ledger()
+    a1, a2 = ledger.history("A1"), ledger.history("A2")
+    assert [e["details"]["tracking"] for e in a1 if e["kind"] == "letter_posted"] == ["1A00012345678"]
+    assert notice_date(a1, "formal_notice", dt.date(2026, 5, 18)) == dt.date(2026, 5, 21)    # the receipt
+    assert notice_date(a2, "formal_notice", dt.date(2026, 5, 18)) == dt.date(2026, 5, 21)    # posted + 2 days

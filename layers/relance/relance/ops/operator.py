@@ -237,6 +237,19 @@ def register(subparsers: Any, invoice_cmds: Any) -> None:
 
     tasks.register(subparsers)   # task list|done
 
+    letter = subparsers.add_parser("letter", help="registered letters: record posting and receipt")
+    letter_cmds = letter.add_subparsers(dest="letter_command", required=True)
+    for verb, text in (("posted", "the letter was posted (registered, with acknowledgement of receipt)"),
+                       ("received", "the acknowledgement of receipt came back: deadlines run from this date")):
+        cmd = common(letter_cmds.add_parser(verb, help=text))
+        cmd.add_argument("target", metavar="INVOICE|CUSTOMER")
+        cmd.add_argument("--step", required=True, metavar="STEP", help="the step of the letter (formal_notice)")
+        cmd.add_argument("--date", metavar="D", required=verb == "received",
+                         help="YYYY-MM-DD" + ("" if verb == "received" else " (default today)"))
+        if verb == "posted":
+            cmd.add_argument("--tracking", required=True, metavar="N", help="the registered-mail number")
+        cmd.set_defaults(func=cmd_letter, letter_kind=f"letter_{verb}")
+
     partners = subparsers.add_parser("partners", help="the partners cases are handed to")
     partners_cmds = partners.add_subparsers(dest="partners_command", required=True)
     check = partners_cmds.add_parser("check", help="every route of the policies has a partner (run before a "
@@ -434,4 +447,27 @@ def cmd_partners_check(args: argparse.Namespace) -> int:
         raise RelanceError(problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
                            where=str(path))
     print(f"{path}: every route of the policies has a partner")
+    return 0
+
+
+def cmd_letter(args: argparse.Namespace) -> int:
+    from relance.escalation import letters
+    from relance.ops.cli import _aws_call, _date, _ledger, _today
+
+    today = _today()
+    day = _date(args.date, "--date") if args.date else today
+    if day > today:
+        raise RelanceError(f"{day} is in the future", where="--date")
+    ledger = _ledger()
+    invoices = _aws_call(lambda: letters.record(ledger, args.target, args.step, args.letter_kind, day,
+                                                tracking=getattr(args, "tracking", "") or ""))
+    if args.json:
+        print(json.dumps({"event": args.letter_kind, "date": day.isoformat(), "step": args.step,
+                          "invoices": invoices}, ensure_ascii=False))
+    elif args.lang == "fr":
+        what = "postée" if args.letter_kind == "letter_posted" else "reçue"
+        print(f"Lettre {args.step} {what} le {day.isoformat()} : {', '.join(invoices)}")
+    else:
+        what = "posted" if args.letter_kind == "letter_posted" else "received"
+        print(f"Letter {args.step} {what} on {day.isoformat()}: {', '.join(invoices)}")
     return 0
