@@ -114,7 +114,8 @@ def test_the_report_is_written_and_escapes_names(season: Season, tmp_path) -> No
     result = season("basic")
     html = write_report(result).read_text(encoding="utf-8")
     assert "<b>Martin</b>" not in html and "&lt;b&gt;Martin&lt;/b&gt;" in html
-    assert "<svg" in html and "Aging" in html
+    assert "<svg" in html and "Balance âgée" in html and "Rappel avant échéance" in html and "Encours" in html
+    assert "Aging" in write_report(result, "en").read_text(encoding="utf-8")
 
 
 def test_escalations_approved_and_rejected(season: Season) -> None:

@@ -21,6 +21,7 @@ def register(subparsers: Any) -> None:
                     "DIR/log.jsonl, DIR/sent/ and DIR/report.html.")
     parser.add_argument("scenario", type=Path, help="scenario file (relative paths in it resolve from here)")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--lang", choices=("fr", "en"), default="fr", help="language of report.html (default fr)")
     parser.set_defaults(func=main)
 
 
@@ -69,9 +70,9 @@ def summary(result: SeasonResult) -> str:
     return "\n".join(out)
 
 
-def write_report(result: SeasonResult) -> Path:
+def write_report(result: SeasonResult, lang: str = "fr") -> Path:
     path = result.out / "report.html"
-    path.write_text(render_report(from_season(result)), encoding="utf-8")
+    path.write_text(render_report(from_season(result), lang), encoding="utf-8")
     return path
 
 
@@ -83,7 +84,7 @@ def main(args: argparse.Namespace) -> int:
             print(text, file=sys.stderr)
         return 2
     result = run_season(scenario, args.out, Progress())
-    report = write_report(result)
+    report = write_report(result, getattr(args, "lang", "fr"))
     print(summary(result))
     print(f"\nlog:    {result.log_path}")
     print(f"report: {report}")
