@@ -337,3 +337,22 @@ def test_the_case_is_routed_on_its_own_invoices_not_on_a_disputed_one_beside_it(
     # 4 051,98 € ≤ 5 000 €: the commissaire de justice, although the customer owes 7 051,98 € in all
     assert case_input["invoices"] == ["A1"] and case_input["case_balance"] == "4051.98"
     assert case_input["partner"] == "commissaire_de_justice"
+
+
+def test_one_open_case_per_customer_and_partner_a_new_invoice_waits(aws: EmbeddedAws) -> None:
+    first = _started(aws)
+    seed(aws, "C1", {"A2": "900.00"})                      # reaches the hand-off while A1's case is open
+    monday = RUN + dt.timedelta(days=3)
+    dispatch(aws, "C1", monday)
+    assert len(executions(aws)) == 1
+    with function_env(aws) as services:
+        record = services.ledger.invoice("A2")
+        waiting = [e for e in services.ledger.history("A2") if e["kind"] == "escalation_waiting"]
+        assert waiting and waiting[-1]["details"]["case_id"] == first
+        assert record.next_action == monday + dt.timedelta(days=7) and record.status == "open"
+    approve(aws, approval_link(aws), day=monday, decision="reject", reason="on en reparle")
+    assert finished(aws, first)["status"] == "SUCCEEDED"
+    dispatch(aws, "C1", monday + dt.timedelta(days=7))     # A1's case is « à décider »: A2 gets its own
+    cases = [json.loads(aws.client("stepfunctions").describe_execution(executionArn=e["executionArn"])["input"])
+             for e in executions(aws)]
+    assert sorted(tuple(c["invoices"]) for c in cases) == [("A1",), ("A2",)]

@@ -26,6 +26,7 @@ from botocore.exceptions import ClientError
 from relance import faults
 from relance.channels import Channel, ChannelRefused, OutgoingMessage, Receipt
 from relance.errors import RateMissingError, RelanceError
+from relance.escalation import open_cases
 from relance.ledger import Ledger, customer_context, engine_state, invoice_amount, invoice_due, next_action
 from relance.models import Customer, Invoice, parse_record
 from relance.money import ZERO
@@ -337,6 +338,8 @@ class Dispatcher:
         partner = route_case(step, customer_context(customer, all_records, run_date),
                              [r.balance for r, _ in claimed], overdue) or claimed[0][1].partner
         case_id = case_id_for(customer.id, step.id, invoice_ids)
+        if self._wait_for_open_case(customer, policy, claimed, step.id, partner, case_id, run_date):
+            return
         case = {"case_id": case_id, "customer": customer.id, "invoices": invoice_ids, "step": step.id,
                 "partner": partner, "run_date": run_date.isoformat(), "approval": bool(step.approval),
                 "case_balance": str(case_balance)}
@@ -344,12 +347,28 @@ class Dispatcher:
             raise RelanceError("no state machine is configured for escalations (STATE_MACHINE_ARN)",
                                f"customer {customer.id}")
         execution = self.start_escalation(case)
+        open_cases.remember(self.store, customer.id, str(partner), case_id)
         for record, _ in claimed:
             self._write_with_retry(customer, policy, record, run_date, SentStep(step.id, run_date, ("escalate",)),
                                    [(run_date, "escalation_started", {"step": step.id, "case_id": case_id,
                                                                       "partner": partner,
                                                                       "execution": execution})], "sent")
         report.escalations.append({**case, "execution": execution})
+
+    def _wait_for_open_case(self, customer: Customer, policy: Policy, claimed: list[tuple[InvoiceRecord, DueStep]],
+                            step_id: str, partner: str | None, case_id: str, run_date: dt.date) -> bool:
+        """One open case per customer and partner: the new invoices wait a week for the open one to end."""
+        other = open_cases.open_case(self.store, customer.id, str(partner), case_id)
+        if other is None:
+            return False
+        later = run_date + dt.timedelta(days=open_cases.WAIT_DAYS)
+        for record, _ in claimed:
+            self.store.release_claim(record.invoice_id, step_id)
+            with contextlib.suppress(ConflictError):
+                self.store.update_invoice_state(record, changes={}, next_action=later, events=[
+                    (run_date, "escalation_waiting", {"case_id": other, "partner": str(partner),
+                                                      "until": later.isoformat()})])
+        return True
 
     def _notify_team(self, customer: Customer, template: str, records: Sequence[InvoiceRecord],
                      run_date: dt.date, extra: Mapping[str, Any]) -> None:
