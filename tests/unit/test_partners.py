@@ -39,3 +39,19 @@ def test_partners_check_exits_2_before_a_deploy(capsys: pytest.CaptureFixture[st
     assert cli.main(["partners", "check", "--file", str(SHIPPED)]) == 2
     assert "no partner for route" in capsys.readouterr().err
     assert cli.main(["partners", "check", "--file", str(DEMO)]) == 0
+
+
+def test_a_notice_takes_effect_on_receipt_else_posting_plus_delivery_days(monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    from relance.escalation.letters import notice_date
+
+    sent = dt.date(2026, 5, 18)
+    posted = [{"date": "2026-05-19", "kind": "letter_posted", "details": {"step": "formal_notice"}}]
+    received = [*posted, {"date": "2026-05-22", "kind": "letter_received", "details": {"step": "formal_notice"}}]
+    assert notice_date([], "formal_notice", sent) == sent
+    assert notice_date(posted, "formal_notice", sent) == dt.date(2026, 5, 21)
+    monkeypatch.setenv("LETTER_DELIVERY_DAYS", "4")
+    assert notice_date(posted, "formal_notice", sent) == dt.date(2026, 5, 23)
+    assert notice_date(received, "formal_notice", sent) == dt.date(2026, 5, 22)
+    assert notice_date(received, "final_notice", sent) == sent

@@ -386,8 +386,8 @@ def case_id_for(customer_id: str, step_id: str, invoice_ids: Sequence[str]) -> s
     return f"{customer_id[:40]}-{digest[:16]}"
 
 
-def invoice_line(customer: Customer, record: InvoiceRecord, on: dt.date, step_id: str
-                 ) -> tuple[InvoiceLine, str | None]:
+def invoice_line(customer: Customer, record: InvoiceRecord, on: dt.date, step_id: str,
+                 notice_on: dt.date | None = None) -> tuple[InvoiceLine, str | None]:
     """One invoice as a letter shows it, with penalties computed by the law core on ``on``.
 
     A semester missing from the rate table leaves penalties at zero and returns the reason, so the letter
@@ -399,7 +399,8 @@ def invoice_line(customer: Customer, record: InvoiceRecord, on: dt.date, step_id
     amount = invoice_amount(record)
     paid = amount - record.balance
     days_late = max((on - due).days, 0)
-    notice = next((s.date for s in record.sent if not s.flagged and "letter" in s.channels), None)
+    # the formal notice takes effect on receipt (relance.escalation.letters.notice_date), when known
+    notice = notice_on or next((s.date for s in record.sent if not s.flagged and "letter" in s.channels), None)
     if notice is None and step_id == "formal_notice":
         notice = on
     # A contractual rate only exists between professionals (L441-10); consumers and public buyers have theirs.
