@@ -15,7 +15,7 @@ from decimal import Decimal
 from html import escape
 from typing import Any
 
-from relance.simulate.report import CSS, Invoice, aging, aging_table, money, table
+from relance.simulate.report import CSS, OWED, Invoice, aging, aging_table, money, step_name, t, table
 from relance.store import Store, events_between
 
 HORIZON_DAYS = 3 * 366   # next actions are never further than this from today
@@ -45,24 +45,30 @@ class Digest:
         def name(cid: str) -> str:
             return self.customers.get(cid, cid)
 
-        parts = [f"<!doctype html><html><head><meta charset='utf-8'><style>{CSS}</style></head><body>",
-                 f"<h1>{escape(self.company)} – weekly digest</h1>",
-                 f"<p class='muted'>{self.week_start} → {self.week_end}</p>",
-                 "<h2>Messages sent</h2>",
-                 table(("Date", "Customer", "Invoice", "Step", "Channel"),
-                       [(d, name(c), i, s, ch) for d, c, i, s, ch in self.messages]),
-                 "<h2>Payments</h2>",
-                 table(("Date", "Customer", "Invoice", "Amount"),
+        outstanding = sum((i.balance for i in self.invoices if i.valid and i.status in OWED), Decimal("0"))
+        deciding = sum((a for _, _, a, _ in self.to_decide), Decimal("0"))
+        parts = [f"<!doctype html><html lang='fr'><head><meta charset='utf-8'><style>{CSS}</style></head><body>",
+                 f"<h1>{escape(self.company)} – relances de la semaine</h1>",
+                 f"<p class='muted'>{self.week_start:%d/%m/%Y} → {self.week_end:%d/%m/%Y} · encours "
+                 f"{money(outstanding)}, dont à décider {money(deciding)}</p>",
+                 "<h2>Messages envoyés</h2>",
+                 table(("Date", "Client", "Facture", "Étape", "Canal"),
+                       [(d, name(c), i, step_name(s_), t(ch)) for d, c, i, s_, ch in self.messages]),
+                 "<h2>Paiements</h2>",
+                 table(("Date", "Client", "Facture", "Montant"),
                        [(d, name(c), i, money(a)) for d, c, i, a in self.payments], (3,)),
-                 "<h2>Pending approvals</h2>",
-                 table(("Expires", "Case"), self.approvals),
-                 "<h2>À décider: refused or expired hand-offs, still owed</h2>",
-                 table(("Customer", "Invoice", "Owed", "Why"),
+                 "<h2>Accords en attente</h2>",
+                 table(("Expire le", "Dossier"), self.approvals),
+                 "<h2>À décider : transmissions refusées ou expirées, toujours dues</h2>",
+                 table(("Client", "Facture", "Reste dû", "Motif"),
                        [(name(c), i, money(a), r) for c, i, a, r in self.to_decide], (2,)),
-                 "<h2>Claims flagged: check whether the customer received them</h2>",
-                 table(("Date", "Customer", "Invoice", "Reason"),
+                 "<h2>Envois à vérifier : le client les a-t-il reçus ?</h2>",
+                 table(("Date", "Client", "Facture", "Motif"),
                        [(d, name(c), i, r) for d, c, i, r in self.flagged]),
-                 f"<h2>Aging on {self.week_end}</h2>", aging_table(self.invoices, self.week_end),
+                 f"<h2>Balance âgée au {self.week_end:%d/%m/%Y}</h2>",
+                 aging_table(self.invoices, self.week_end, "fr"),
+                 "<p class='muted'>Les commandes : relance invoice list --status to_decide, relance task list, "
+                 "relance preview.</p>",
                  "</body></html>"]
         return "\n".join(parts)
 
