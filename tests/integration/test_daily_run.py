@@ -74,9 +74,13 @@ def test_the_ladder_goes_out_on_business_days_grouped_and_once(driver: SeasonDri
         ("2026-05-04", "firm", "sms", both),
         ("2026-05-18", "formal_notice", "email", both),   # due+30d = Sat 16 May -> Mon 18 May
         ("2026-05-18", "formal_notice", "letter", both),
+        ("2026-05-19", "letters_to_post", "task", both),  # the day's registered letters, for the team to post
         ("2026-05-26", "final_notice", "email", both),    # due+40d
     ]
     for _, delivery in got:
+        if delivery.step == "letters_to_post":
+            assert "print-queue/2026-05-18/batch.pdf" in delivery.body
+            continue
         assert delivery.customer == "C1"
         if delivery.channel == "email":
             mime = message_from_bytes(delivery.content)

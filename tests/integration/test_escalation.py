@@ -337,6 +337,8 @@ def test_the_case_is_routed_on_its_own_invoices_not_on_a_disputed_one_beside_it(
     # 4 051,98 € ≤ 5 000 €: the commissaire de justice, although the customer owes 7 051,98 € in all
     assert case_input["invoices"] == ["A1"] and case_input["case_balance"] == "4051.98"
     assert case_input["partner"] == "commissaire_de_justice"
+    in_state(aws, case_input["case_id"], "RequestApproval")     # parked: nothing runs on after the test
+    wait_for(lambda: mails(aws, APPROVER), what="the approval email")
 
 
 def test_one_open_case_per_customer_and_partner_a_new_invoice_waits(aws: EmbeddedAws) -> None:
@@ -356,3 +358,7 @@ def test_one_open_case_per_customer_and_partner_a_new_invoice_waits(aws: Embedde
     cases = [json.loads(aws.client("stepfunctions").describe_execution(executionArn=e["executionArn"])["input"])
              for e in executions(aws)]
     assert sorted(tuple(c["invoices"]) for c in cases) == [("A1",), ("A2",)]
+    second = next(c["case_id"] for c in cases if c["invoices"] == ["A2"])
+    in_state(aws, second, "RequestApproval")                    # parked: nothing runs on after the test
+    wait_for(lambda: len([m for m in mails(aws, APPROVER) if "approval_request" in str(m["X-Relance-Step"])]) == 2,
+             what="the second approval email")
