@@ -60,3 +60,10 @@ def test_rows_and_totals_keep_every_euro() -> None:
     text = render_invoices(rows, "fr")
     assert "à décider" in text and "Encours 3\u202f200,00 €" in text.replace("encours", "Encours")
     assert "outstanding EUR 3,200.00" in render_invoices(rows, "en")
+
+
+def test_the_api_view_says_an_invoice_waits_for_a_decision() -> None:
+    from relance.api.service import invoice_view
+
+    view = invoice_view(_record("A1", "1800.00", "1800.00", to_decide="approval expired", manual_pause=True), TODAY)
+    assert view.paused == ["to_decide"] and view.status == "open" and view.balance == "1800.00"
