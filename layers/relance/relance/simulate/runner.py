@@ -181,8 +181,12 @@ class SeasonRunner:
     def _partners_file(self) -> Path:
         """The scenario's partners: beside its policy, else the demo's (events/partners.yaml), never the
         deploy's file (the user's data, shipped empty)."""
+        from relance.escalation.partners import load_partners
+
         beside = self.scenario.policy_path.parent / "partners" / "partners.yaml"
-        return beside if beside.is_file() else policies_dir().parent / "events" / "partners.yaml"
+        if beside.is_file() and load_partners(beside):      # the shipped file is empty: the demo's then
+            return beside
+        return policies_dir().parent / "events" / "partners.yaml"
 
     def _season(self, aws: Any) -> None:
         self.aws = aws
