@@ -38,3 +38,23 @@ def test_disputed_and_paused_invoices_are_outside_the_case_balance() -> None:
                _record("A5", "70.00", promise_until=TODAY)]
     ctx = customer_context(customer, records, TODAY)
     assert ctx.case_balance == Decimal("4051.98") and ctx.overdue_invoices == 1
+
+
+def test_one_message_per_day_groups_at_the_most_advanced_step_and_keeps_cases_apart() -> None:
+    import dataclasses
+
+    from relance.policy.engine import DueStep
+    from relance.policy.grouping import group_due
+
+    policy = load_policy(Path(__file__).resolve().parents[2] / "policies" / "standard.yaml", check_templates=False)
+    steps = {s.id: s for s in policy.steps}
+    due = [("G1", DueStep(steps["call"], TODAY, None)), ("G2", DueStep(steps["firm"], TODAY, None)),
+           ("G3", DueStep(steps["call"], TODAY, None)), ("G4", DueStep(steps["handoff"], TODAY, "x"))]
+    assert policy.one_message_per_day
+    groups = group_due(policy, due)
+    assert [(g.step.id, [i for i, _ in g.members], g.mixed) for g in groups] == [
+        ("firm", ["G2", "G1", "G3"], True), ("handoff", ["G4"], False)]
+    assert [d.step.id for _, d in groups[0].members] == ["firm", "call", "call"]   # each ladder its own step
+    separate = dataclasses.replace(policy, one_message_per_day=False)
+    assert [(g.step.id, [i for i, _ in g.members]) for g in group_due(separate, due)] == [
+        ("call", ["G1", "G3"]), ("firm", ["G2"]), ("handoff", ["G4"])]
