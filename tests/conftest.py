@@ -27,6 +27,10 @@ EVENTS_DIR = REPO_ROOT / "events"
 @pytest.fixture(scope="session", autouse=True)
 def aws_credentials() -> Iterator[None]:
     """Fake credentials and Region (eu-west-3) for every test: no test can reach a real account."""
+    import os
+
+    # the demo's partners (policies/partners/partners.yaml ships empty: partners are the user's data)
+    os.environ.setdefault("RELANCE_PARTNERS_FILE", str(EVENTS_DIR / "partners.yaml"))
     with fake_aws_environment():
         yield
 

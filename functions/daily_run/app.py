@@ -8,6 +8,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from relance import observability, runtime
 from relance.errors import RelanceError
+from relance.escalation.letters import post_batches
 from relance.escalation.sweep import sweep
 from relance.planner import plan, run_date_from_event
 from relance.settings import Settings
@@ -34,6 +35,12 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     metrics.add_metric(name="ApprovalsExpired", unit=MetricUnit.Count, value=len(swept.expired))
     metrics.add_metric(name="DailyRunCompleted", unit=MetricUnit.Count, value=1)
     logger.info("approvals swept", extra=swept.as_dict())
+    try:   # the previous days' registered letters, one batch per day, to the team
+        batches = post_batches(runtime.client("s3"), runtime.client("sns"), settings.need("letters_bucket"),
+                               settings.need("task_topic_arn"), run_date)
+        metrics.add_metric(name="LetterBatches", unit=MetricUnit.Count, value=len(batches))
+    except Exception:  # the letters wait for tomorrow's run; the reminders of today must still go out
+        logger.exception("letter batch failed")
     logger.info("daily run planned", extra={"run_date": run_date.isoformat(), "due_invoices": result.due_invoices,
                                             "customers": result.customers})
     return {"status": "ok", "run_date": run_date.isoformat(), "due_invoices": result.due_invoices,

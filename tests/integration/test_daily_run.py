@@ -76,9 +76,13 @@ def test_the_ladder_goes_out_on_business_days_grouped_and_once(driver: SeasonDri
         ("2026-05-04", "firm", "sms", both),
         ("2026-05-18", "formal_notice", "email", both),   # due+30d = Sat 16 May -> Mon 18 May
         ("2026-05-18", "formal_notice", "letter", both),
+        ("2026-05-19", "letters_to_post", "task", both),  # the day's registered letters, for the team to post
         ("2026-05-26", "final_notice", "email", both),    # due+40d
     ]
     for _, delivery in got:
+        if delivery.step == "letters_to_post":
+            assert "print-queue/2026-05-18/batch.pdf" in delivery.body
+            continue
         assert delivery.customer == "C1"
         if delivery.channel == "email":
             mime = message_from_bytes(delivery.content)
@@ -204,3 +208,114 @@ def _quarantine(store) -> dict[tuple[str, str], str]:
     items = store.client.scan(TableName=store.table, FilterExpression="begins_with(pk, :q)",
                               ExpressionAttributeValues={":q": {"S": "QUAR#"}})["Items"]
     return {(i["kind"]["S"], i["record_id"]["S"]): i["reason"]["S"] for i in items}
+
+
+def test_preview_lists_exactly_what_the_next_run_sends(driver: SeasonDriver, embedded: EmbeddedAws,
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from relance import cli
+    from relance.ops.preview import preview
+
+    ledger = driver.ledger()
+    ledger.upsert_customer({"id": "C2", "name": "Café des Halles", "kind": "b2b", "email": "cafe@halles.example"})
+    ledger.create_invoice({"id": "B1", "customer": "C2", "issued": "2026-03-09", "due": "2026-04-08",
+                           "amount": "730.00"}, dt.date(2026, 3, 30))
+    ledger.create_invoice({"id": "B2", "customer": "C2", "issued": "2026-03-16", "due": "2026-04-16",
+                           "amount": "250.00"}, dt.date(2026, 3, 30))
+    deployed = embedded.function_env("DispatchFunction")
+    monkeypatch.setenv("TABLE_NAME", deployed["TABLE_NAME"])
+    monkeypatch.setenv("DUE_SHARDS", deployed["DUE_SHARDS"])
+    monkeypatch.setattr("relance.imports.today_paris", lambda now=None: dt.date(2026, 4, 22))
+    compared = 0
+    day = dt.date(2026, 4, 1)
+    while day <= dt.date(2026, 5, 6):
+        planned = sorted((p.customer, p.step, c, p.invoices) for p in preview(driver.ledger(), day)
+                         for c in p.channels)
+        if day == dt.date(2026, 4, 23):
+            capsys.readouterr()
+            code = cli.main(["preview", "--json"])      # tomorrow of the patched today, through the CLI
+            shown = json.loads(capsys.readouterr().out)
+            assert code == 0 and shown["date"] == "2026-04-23"
+            assert sorted((m["customer"], m["step"], c, tuple(m["invoices"])) for m in shown["messages"]
+                          for c in m["channels"]) == planned
+            # C2: B2 at its call step and B1 at its firm step, one message at the firm step
+            assert ("C2", "firm", "email", ("B1", "B2")) in planned
+        driver.run_day(day)
+        sent = sorted((d.customer, d.step, d.channel, tuple(sorted(d.invoices))) for d in driver.new_deliveries())
+        assert planned == sent, day
+        compared += bool(sent)
+        day += dt.timedelta(days=1)
+    assert compared >= 6
+
+
+def test_call_tasks_are_listed_with_the_phone_and_closed_with_their_outcome(
+        driver: SeasonDriver, embedded: EmbeddedAws, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from relance import cli
+
+    run(driver, dt.date(2026, 4, 9), dt.date(2026, 4, 23))
+    deployed = embedded.function_env("DispatchFunction")
+    monkeypatch.setenv("TABLE_NAME", deployed["TABLE_NAME"])
+    monkeypatch.setenv("DUE_SHARDS", deployed["DUE_SHARDS"])
+    monkeypatch.setattr("relance.imports.today_paris", lambda now=None: dt.date(2026, 4, 24))
+    capsys.readouterr()
+    assert cli.main(["task", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(t["id"], t["phone"]) for t in listed] == [("A1:call", "+33612345678"), ("A2:call", "+33612345678")]
+    assert cli.main(["task", "done", "A1:call", "--outcome", "promise"]) == 2          # --until is required
+    assert "--until" in capsys.readouterr().err
+    assert cli.main(["task", "done", "A1:call", "--outcome", "promise", "--until", "2026-05-15"]) == 0
+    assert cli.main(["task", "done", "A2:call", "--outcome", "wrong_number", "--lang", "en"]) == 0
+    assert "closed: wrong number" in capsys.readouterr().out
+    assert cli.main(["task", "done", "A2:call", "--outcome", "reached"]) == 2           # closed already
+    capsys.readouterr()
+    assert cli.main(["task", "list", "--json"]) == 0 and json.loads(capsys.readouterr().out) == []
+    ledger = driver.ledger()
+    assert ledger.invoice("A1").promise_until == dt.date(2026, 5, 15)
+    assert ledger.customer("C1").phone is None                 # no SMS to a wrong number
+    assert [e["details"]["outcome"] for e in ledger.history("A1") if e["kind"] == "task_done"] == ["promise"]
+    # the ladder follows: A2 gets its firm reminder by email only (no phone), A1 waits for its promise
+    got = run(driver, dt.date(2026, 4, 24), dt.date(2026, 5, 6))
+    firm = [(d.step, d.channel, d.invoices) for _, d in got if d.step == "firm"]
+    assert firm == [("firm", "email", ("A2",))]
+
+
+def test_the_days_letters_go_to_the_team_as_one_batch_and_posting_is_recorded(
+        driver: SeasonDriver, embedded: EmbeddedAws, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from relance import cli
+    from relance.escalation.letters import notice_date
+
+    got = run(driver, dt.date(2026, 4, 9), dt.date(2026, 5, 19))
+    letters = [(day, d) for day, d in got if d.channel == "letter"]
+    assert [(day.isoformat(), d.step) for day, d in letters] == [("2026-05-18", "formal_notice")]
+    (batch,) = [(day, d) for day, d in got if d.step == "letters_to_post"]
+    assert batch[0] == dt.date(2026, 5, 19) and "4 rue des Lilas, 69003 Lyon" in batch[1].body
+    s3 = embedded.client("s3")
+    bucket = embedded.resources["LettersBucket"]
+    pdf = s3.get_object(Bucket=bucket, Key="print-queue/2026-05-18/batch.pdf")["Body"].read()
+    assert len(PdfReader(io.BytesIO(pdf)).pages) >= 1
+    listing = s3.get_object(Bucket=bucket, Key="print-queue/2026-05-18/batch.csv")["Body"].read()
+    listing = listing.decode("utf-8-sig")
+    assert "Boulangerie Exemple SARL" in listing and "A1 A2" in listing
+    driver.run_day(dt.date(2026, 5, 20))                          # a second run makes no second batch
+    assert not [d for d in driver.new_deliveries() if d.step == "letters_to_post"]
+
+    deployed = embedded.function_env("DispatchFunction")
+    monkeypatch.setenv("TABLE_NAME", deployed["TABLE_NAME"])
+    monkeypatch.setenv("DUE_SHARDS", deployed["DUE_SHARDS"])
+    monkeypatch.setattr("relance.imports.today_paris", lambda now=None: dt.date(2026, 5, 22))
+    capsys.readouterr()
+    assert cli.main(["letter", "posted", "C1", "--step", "formal_notice", "--tracking", "1A00012345678",
+                     "--date", "2026-05-19"]) == 0
+    assert "A1, A2" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as usage:                                          # --date is required
+        cli.main(["letter", "received", "A1", "--step", "formal_notice"])
+    assert usage.value.code == 2
+    assert cli.main(["letter", "received", "A1", "--step", "firm", "--date", "2026-05-21"]) == 2   # no letter
+    assert cli.main(["letter", "received", "A1", "--step", "formal_notice", "--date", "2026-05-21"]) == 0
+    ledger = driver.ledger()
+    a1, a2 = ledger.history("A1"), ledger.history("A2")
+    assert [e["details"]["tracking"] for e in a1 if e["kind"] == "letter_posted"] == ["1A00012345678"]
+    assert notice_date(a1, "formal_notice", dt.date(2026, 5, 18)) == dt.date(2026, 5, 21)    # the receipt
+    assert notice_date(a2, "formal_notice", dt.date(2026, 5, 18)) == dt.date(2026, 5, 21)    # posted + 2 days

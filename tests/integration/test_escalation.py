@@ -33,9 +33,10 @@ from test_escalation_support import (
 )
 
 from relance import runtime
-from relance.escalation import partners
+from relance.escalation import decisions, partners
 from relance.escalation.outcome import OutcomeNotExpected, report_outcome
 from relance.escalation.sweep import sweep
+from relance.models import InvoiceStatus
 from relance_dev.embedded import EmbeddedAws
 from relance_dev.simulate.driver import scheduler_event
 
@@ -190,20 +191,29 @@ def _case_status(aws: EmbeddedAws, case_id: str) -> str | None:
 
 
 # ---------------------------------------------------------------- not approved
-def test_rejected_case_is_declined_and_the_team_gets_a_task(aws: EmbeddedAws) -> None:
+def test_rejected_case_stays_owed_to_decide_and_the_team_gets_a_task(aws: EmbeddedAws) -> None:
     case_id = _started(aws)
     reply = approve(aws, approval_link(aws), decision="reject", reason="client historique, on l'appelle")
     assert reply["statusCode"] == 200 and "refusée" in reply["body"]
     assert finished(aws, case_id)["status"] == "SUCCEEDED"
     assert "MarkDeclined" in states_entered(aws, case_id) and "SubmitToPartner" not in states_entered(aws, case_id)
-    assert _statuses(aws, "A1") == ["escalation_declined"]
-    (task,) = [m for m in topic_messages(aws) if m.startswith("Transmission refusée")]
-    assert "on l'appelle" in task and APPROVER in task
+    assert _statuses(aws, "A1") == ["open"]       # nothing owed disappears
+    (task,) = [m for m in topic_messages(aws) if m.startswith("À décider")]
+    assert "on l'appelle" in task and APPROVER in task and "relance invoice write-off" in task
     assert not mails(aws, ETUDE) and not mails(aws, AGENCY)
     with function_env(aws) as services:
-        stopped = [e for e in services.ledger.history("A1") if e["kind"] == "stopped"]
-        assert stopped[-1]["details"]["status"] == "escalation_declined"
+        record = services.ledger.invoice("A1")
+        assert record.to_decide and record.manual_pause and record.balance > 0
+        history = services.ledger.history("A1")
+        assert not [e for e in history if e["kind"] in ("stopped", "approval_expired")]
+        paused = [e for e in history if e["kind"] == "paused"]
+        assert paused[-1]["details"]["reason"].startswith("à décider : rejected by the approver")
         assert list(services.store.due_entries(RUN + dt.timedelta(days=400))) == []
+        assert [p["invoice"] for p in decisions.pointers(services.store)] == ["A1"]
+        # the team decides: a write-off closes it, and the pointer goes stale
+        services.ledger.set_status("A1", RUN + dt.timedelta(days=3), InvoiceStatus.WRITTEN_OFF, "irrecoverable")
+        assert decisions.waiting(services.store, services.ledger.invoice) == []
+        assert decisions.pointers(services.store) == []
 
 
 def test_reminder_once_at_half_delay_then_expiry_ends_not_approved(aws: EmbeddedAws) -> None:
@@ -226,13 +236,17 @@ def test_reminder_once_at_half_delay_then_expiry_ends_not_approved(aws: Embedded
     assert swept["expired"] == 1
     assert finished(aws, case_id)["status"] == "SUCCEEDED"
     assert "MarkDeclined" in states_entered(aws, case_id)
-    assert _statuses(aws, "A1") == ["escalation_declined"]
+    assert _statuses(aws, "A1") == ["open"]       # an expired link is not a refusal
     with function_env(aws) as services:
-        stopped = [e for e in services.ledger.history("A1") if e["kind"] == "stopped"]
-        assert stopped[-1]["details"]["reason"] == "approval expired" and stopped[-1]["date"] == "2026-06-13"
-    declined_tasks = [m for m in topic_messages(aws) if m.startswith("Transmission refusée")]
-    assert any("le délai de validation a expiré sans réponse" in m for m in declined_tasks)
-    assert not any("approval expired" in m for m in declined_tasks)   # French only in a French task
+        history = services.ledger.history("A1")
+        assert not [e for e in history if e["kind"] == "stopped"]
+        (expired,) = [e for e in history if e["kind"] == "approval_expired"]
+        assert expired["date"] == "2026-06-13" and expired["details"]["reason"] == "approval expired"
+        assert services.ledger.invoice("A1").to_decide == "approval expired"
+    messages = topic_messages(aws)
+    assert len([m for m in messages if m.startswith("Accord attendu")]) == 1     # the team heard of the reminder
+    assert any("a expiré" in m for m in messages if m.startswith("À décider"))
+    assert not any("approval expired" in m for m in messages if m.startswith("À décider"))   # French only
     assert follow(aws, "GET", link, day=RUN + dt.timedelta(days=8))["statusCode"] == 410
 
 
@@ -282,3 +296,80 @@ def test_a_failing_task_ends_in_a_clear_failure_and_tells_the_team(aws: Embedded
     assert described.get("error") == "EscalationFailed" or failures(aws, "C1-broken")[-1]["error"] == "EscalationFailed"
     assert any("C1-broken failed (RelanceError)" in m for m in topic_messages(aws))
     assert _statuses(aws, "A1") == ["open"]
+
+
+def test_refused_case_counts_as_outstanding_in_the_cli_and_the_digest(
+        aws: EmbeddedAws, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from relance import cli
+    from relance_dev.simulate.digest import build_digest
+    from relance_dev.simulate.report import aging
+
+    case_id = _started(aws, {"A1": "1800.00", "A2": "600.00"})
+    approve(aws, approval_link(aws), decision="reject", reason="on garde le client")
+    assert finished(aws, case_id)["status"] == "SUCCEEDED"
+    deployed = aws.function_env("DispatchFunction")
+    monkeypatch.setenv("TABLE_NAME", deployed["TABLE_NAME"])
+    monkeypatch.setenv("DUE_SHARDS", deployed["DUE_SHARDS"])
+    monkeypatch.setattr("relance.imports.today_paris", lambda now=None: RUN + dt.timedelta(days=1))
+    runtime.reset_clients()
+
+    def relance(*argv: str) -> tuple[int, str]:
+        code = cli.main(list(argv))
+        return code, capsys.readouterr().out
+
+    assert relance("payment", "add", "A2", "100.00", "--date", RUN.isoformat())[0] == 0
+    code, out = relance("invoice", "list", "--status", "to_decide", "--json")
+    listing = json.loads(out)
+    assert code == 0 and [r["invoice"] for r in listing["invoices"]] == ["A1", "A2"]
+    totals = {k: Decimal(v) for k, v in listing["totals"].items()}
+    assert totals["outstanding"] == Decimal("2300.00") == totals["of_which_to_decide"]
+    # the team writes A2 off: outstanding = invoiced − recovered − written off, whatever the filter
+    code, out = relance("invoice", "write-off", "A2", "--reason", "geste commercial", "--lang", "en")
+    assert code == 0 and "written off" in out
+    totals = {k: Decimal(v) for k, v in json.loads(relance("invoice", "list", "--json")[1])["totals"].items()}
+    assert totals["outstanding"] == totals["invoiced"] - totals["recovered"] - totals["written_off"] == Decimal("1800")
+    code, out = relance("invoice", "list")
+    assert code == 0 and "à décider" in out and "1\u202f800,00 €" in out
+    assert relance("invoice", "resume", "NOPE")[0] == 2
+    with function_env(aws) as services:
+        digest = build_digest(services.store, RUN + dt.timedelta(days=30), "Menuiserie")
+    assert [(c, i) for c, i, _, _ in digest.to_decide] == [("C1", "A1")]
+    assert sum(a for _, _, a in aging(digest.invoices, digest.week_end)) == Decimal("1800.00")
+    assert "To decide: 1" in digest.text()
+
+
+def test_the_case_is_routed_on_its_own_invoices_not_on_a_disputed_one_beside_it(aws: EmbeddedAws) -> None:
+    seed(aws, "C1", {"A1": "4051.98", "A2": "3000.00"})
+    with function_env(aws) as services:
+        services.ledger.open_dispute("A2", RUN - dt.timedelta(days=3), "livraison contestée")
+    dispatch(aws, "C1")
+    case_input = json.loads(aws.client("stepfunctions").describe_execution(
+        executionArn=executions(aws)[0]["executionArn"])["input"])
+    # 4 051,98 € ≤ 5 000 €: the commissaire de justice, although the customer owes 7 051,98 € in all
+    assert case_input["invoices"] == ["A1"] and case_input["case_balance"] == "4051.98"
+    assert case_input["partner"] == "commissaire_de_justice"
+    in_state(aws, case_input["case_id"], "RequestApproval")     # parked: nothing runs on after the test
+    wait_for(lambda: mails(aws, APPROVER), what="the approval email")
+
+
+def test_one_open_case_per_customer_and_partner_a_new_invoice_waits(aws: EmbeddedAws) -> None:
+    first = _started(aws)
+    seed(aws, "C1", {"A2": "900.00"})                      # reaches the hand-off while A1's case is open
+    monday = RUN + dt.timedelta(days=3)
+    dispatch(aws, "C1", monday)
+    assert len(executions(aws)) == 1
+    with function_env(aws) as services:
+        record = services.ledger.invoice("A2")
+        waiting = [e for e in services.ledger.history("A2") if e["kind"] == "escalation_waiting"]
+        assert waiting and waiting[-1]["details"]["case_id"] == first
+        assert record.next_action == monday + dt.timedelta(days=7) and record.status == "open"
+    approve(aws, approval_link(aws), day=monday, decision="reject", reason="on en reparle")
+    assert finished(aws, first)["status"] == "SUCCEEDED"
+    dispatch(aws, "C1", monday + dt.timedelta(days=7))     # A1's case is « à décider »: A2 gets its own
+    cases = [json.loads(aws.client("stepfunctions").describe_execution(executionArn=e["executionArn"])["input"])
+             for e in executions(aws)]
+    assert sorted(tuple(c["invoices"]) for c in cases) == [("A1",), ("A2",)]
+    second = next(c["case_id"] for c in cases if c["invoices"] == ["A2"])
+    in_state(aws, second, "RequestApproval")                    # parked: nothing runs on after the test
+    wait_for(lambda: len([m for m in mails(aws, APPROVER) if "approval_request" in str(m["X-Relance-Step"])]) == 2,
+             what="the second approval email")

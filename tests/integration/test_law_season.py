@@ -16,8 +16,8 @@ import pytest
 
 from relance import faults, runtime
 from relance.law.rates import clear_cache
-from relance.local import EmbeddedAws
-from relance.simulate.driver import Delivery, SeasonDriver
+from relance_dev.embedded import EmbeddedAws
+from relance_dev.simulate.driver import Delivery, SeasonDriver
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from relance import runtime
 from relance.adapters.aws.rates import DynamoRateStore
 from relance.cli import main
 from relance.law.rates import Semester, clear_cache
-from relance.local import EmbeddedAws
-from relance.simulate.driver import SeasonDriver, scheduler_event
+from relance_dev.embedded import EmbeddedAws
+from relance_dev.simulate.driver import SeasonDriver, scheduler_event
 
 RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "ecb" / "mrr_fr_2026-S2.csv"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from collections.abc import Callable
 
 from season_checks import check_all, customer_sends, day
@@ -116,7 +117,8 @@ def test_the_report_is_written_and_escapes_names(season: Season, tmp_path) -> No
     result = season("basic")
     html = write_report(result).read_text(encoding="utf-8")
     assert "<b>Martin</b>" not in html and "&lt;b&gt;Martin&lt;/b&gt;" in html
-    assert "<svg" in html and "Aging" in html
+    assert "<svg" in html and "Balance âgée" in html and "Rappel avant échéance" in html and "Encours" in html
+    assert "Aging" in write_report(result, "en").read_text(encoding="utf-8")
 
 
 def test_escalations_approved_and_rejected(season: Season) -> None:
@@ -124,9 +126,59 @@ def test_escalations_approved_and_rejected(season: Season) -> None:
     check_all(result.lines, result.scenario.policy)
     by_kind = {(e["kind"], e["customer"]) for e in result.lines}
     assert {("approval_requested", "K1"), ("approved", "K1"), ("handed_off", "K1"),
-            ("approval_requested", "K2"), ("rejected", "K2"), ("stopped", "K2")} <= by_kind
+            ("approval_requested", "K2"), ("rejected", "K2"), ("paused", "K2"),
+            ("approval_requested", "K4"), ("approval_expired", "K4"), ("paused", "K4")} <= by_kind
+    # nothing owed disappears: refused and expired cases are paused « à décider », never stopped
+    assert not {("stopped", "K2"), ("stopped", "K4"), ("rejected", "K4")} & by_kind
+    decide = {e["customer"]: e["reason"] for e in result.lines if e["kind"] == "paused"}
+    assert decide["K2"].startswith("à décider : rejected") and decide["K4"] == "à décider : approval expired"
+    assert result.invoices["K2-1"].to_decide and result.invoices["K4-1"].to_decide
+    # one reminder before the expiry, to the approver and to the team
+    reminders = {(e["customer"], e["channel"]) for e in result.lines
+                 if e["kind"] == "sent" and e.get("step") == "approval_reminder"}
+    assert {("K4", "email"), ("K4", "task")} <= reminders
     (handed,) = [e for e in result.lines if e["kind"] == "handed_off"]
     assert handed["partner"]
     request = next(e for e in result.lines if e["kind"] == "approval_requested" and e["customer"] == "K1")
     assert day(request) < dt.date(2026, 6, 16)                      # the approval came after the email
     assert not [e for e in result.lines if e["customer"] == "K3" and e["kind"] == "approval_requested"]
+
+
+def test_outstanding_is_invoiced_minus_recovered_minus_written_off(season: Season) -> None:
+    import re
+    from decimal import Decimal
+
+    from relance_dev.simulate.cli import write_report
+
+    result = season("escalation")
+    html = write_report(result).read_text(encoding="utf-8")
+
+    def card(label: str) -> Decimal:
+        match = re.search(rf"<span class='muted'>{label}</span><b>([^<]+)</b>", html)
+        assert match, label
+        return Decimal(match.group(1).replace("\u202f", "").replace(" ", "").replace("€", "").replace(",", "."))
+
+    invoiced, recovered = sum(f.amount for f in result.invoices.values() if f.valid), \
+        sum(a for _, _, a in result.payments)
+    outstanding = card("Outstanding") if "Outstanding" in html else card("Encours")
+    written_off = card("Written off") if "Written off" in html else card("Passé en perte")
+    assert outstanding == invoiced - recovered - written_off == Decimal("13400.00")
+    to_decide = card("To decide") if "To decide" in html else card("À décider")
+    assert to_decide == Decimal("7800.00") + Decimal("2400.00")
+
+
+def test_two_invoices_due_at_different_steps_on_one_day_get_one_message(season: Season) -> None:
+    result = season("one_message")
+    that_day = [e for e in result.lines if e["kind"] == "sent" and e["date"] == "2026-04-23"]
+    assert [(e["step"], e["channel"], e["invoices"]) for e in that_day] == [
+        ("firm", "email", ["G1", "G2"]), ("firm", "sms", ["G1", "G2"])]
+    eml = (result.out / that_day[0]["file"]).read_text(encoding="utf-8", errors="replace")
+    assert "G1" in eml and "G2" in eml
+    # no customer gets two messages on one day
+    per_day = Counter((e["date"], e["customer"]) for e in result.lines
+                      if e["kind"] == "sent" and e["channel"] == "email")
+    assert max(per_day.values()) == 1
+    # G1's ladder went on from its call step: its own firm reminder follows, the gap respected
+    g1 = [(e["date"], e["step"]) for e in result.lines if e["kind"] == "sent" and e["invoices"] == ["G1"]
+          and e["channel"] == "email" and e["date"] > "2026-04-23"]
+    assert g1 and g1[0][1] == "firm" and g1[0][0] >= "2026-04-28"

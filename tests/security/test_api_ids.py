@@ -13,7 +13,7 @@ from urllib.parse import quote
 import pytest
 from test_api_support import CUSTOMER, INVOICE, Api, api_event, seeded_api
 
-from relance.local import EmbeddedAws
+from relance_dev.embedded import EmbeddedAws
 
 ODD = "F/2026/7"
 

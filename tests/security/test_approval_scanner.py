@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 import pytest
 from test_escalation_support import approval_of, approve, case_waiting_for_approval, follow, in_state
 
-from relance.local import EmbeddedAws
+from relance_dev.embedded import EmbeddedAws
 
 
 class _FirstForm(HTMLParser):

@@ -20,7 +20,7 @@ from test_api_support import ledger_of
 from relance.imports import csv_import
 from relance.imports.csv_import import import_csv
 from relance.ledger import Ledger
-from relance.local import EmbeddedAws
+from relance_dev.embedded import EmbeddedAws
 
 TODAY = dt.date(2026, 5, 4)
 HEADER = "client;nom;type;facture;date_facture;echeance;montant_ttc\n"

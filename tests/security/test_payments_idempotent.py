@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from test_api_support import Api, api_event, seeded_api
 
-from relance.local import EmbeddedAws
+from relance_dev.embedded import EmbeddedAws
 
 
 def _pay(api: Api, body: dict[str, Any], key: str | None = None, invoice: str = "A1") -> tuple[int, Any]:

@@ -21,7 +21,7 @@ import yaml
 from test_api_support import load_function
 
 from relance import cli, runtime
-from relance.local import EmbeddedAws
+from relance_dev.embedded import EmbeddedAws
 
 REPO = Path(__file__).resolve().parents[2]
 FUNCTIONS = sorted(p.parent.name for p in (REPO / "functions").glob("*/app.py"))

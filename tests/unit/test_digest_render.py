@@ -25,22 +25,22 @@ def digest() -> Digest:
 
 
 def test_subject_counts_the_week_in_french() -> None:
-    assert digest().subject == ("Menuiserie <SAS> – relances, semaine du 13/04/2026: 1 envois, 2 paiements, "
+    assert digest().subject == ("Menuiserie <SAS> – relances, semaine du 13/04/2026 : 1 envoi, 2 paiements, "
                                 "1 à vérifier")
 
 
 def test_text_sums_payments_and_lists_every_aging_bucket() -> None:
     lines = digest().text().splitlines()
-    assert lines[0] == "Menuiserie <SAS> – weekly digest 2026-04-13 → 2026-04-19"
-    assert "Payments: 2 (400,50 €)" in lines
-    assert lines[-5:] == ["  not due     0  0,00 €", "  1–30        1  1 234,50 €", "  31–60       0  0,00 €",
-                          "  61–90       0  0,00 €", "  90+         0  0,00 €"]
+    assert lines[0] == "Menuiserie <SAS> – relances de la semaine, du 13/04/2026 au 19/04/2026"
+    assert "Paiements : 2 (400,50 €)" in lines
+    assert lines[-5:] == ["  non échu     0  0,00 €", "  1–30         1  1 234,50 €", "  31–60        0  0,00 €",
+                          "  61–90        0  0,00 €", "  90+          0  0,00 €"]
 
 
 def test_html_escapes_data_and_formats_amounts() -> None:
     html = digest().html()
     assert HOSTILE not in html and "&lt;img src=x onerror=" in html
-    assert "<h1>Menuiserie &lt;SAS&gt; – weekly digest</h1>" in html
+    assert "<h1>Menuiserie &lt;SAS&gt; – relances de la semaine</h1>" in html
     assert '<td class="num">400,00 €</td>' in html and "<td>C9</td>" in html      # unknown customer: its id
     assert "claimed &amp; never recorded" in html and "<td>C1-case</td>" in html
     assert '<td>Total</td><td class="num">1</td><td class="num">1 234,50 €</td>' in html

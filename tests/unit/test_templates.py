@@ -37,7 +37,7 @@ COMPANY = CompanyInfo(
 STEPS: dict[str, list[str]] = {
     "courtesy": ["email"], "due": ["email"], "call": ["email", "task"], "firm": ["email", "sms"],
     "formal_notice": ["letter", "email"], "final_notice": ["email"],
-    "approval_request": ["email"], "approval_reminder": ["email"], "partner_submission": ["email"],
+    "approval_request": ["email"], "approval_reminder": ["email", "task"], "partner_submission": ["email"],
     "escalation_declined": ["task"], "handoff": ["task"], "flagged_claim": ["task"],
 }
 CUSTOMER_STEPS = ("courtesy", "due", "call", "firm", "formal_notice", "final_notice")

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from relance_dev.simulate.report import from_season, messages_by_step, money, render_report
+from relance_dev.simulate.report import OWED, from_season, messages_by_step, money, render_report
 from relance_dev.simulate.runner import SeasonResult, run_season
 from relance_dev.simulate.scenario import ScenarioError, load_scenario
 
@@ -21,6 +21,7 @@ def register(subparsers: Any) -> None:
                     "DIR/log.jsonl, DIR/sent/ and DIR/report.html.")
     parser.add_argument("scenario", type=Path, help="scenario file (relative paths in it resolve from here)")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--lang", choices=("fr", "en"), default="fr", help="language of report.html (default fr)")
     parser.set_defaults(func=main)
 
 
@@ -52,26 +53,33 @@ def summary(result: SeasonResult) -> str:
     invoiced = sum((f.amount for f in result.invoices.values() if f.valid), Decimal("0"))
     recovered = sum((a for _, _, a in result.payments), Decimal("0"))
     outstanding = sum((f.balance for f in result.invoices.values()
-                       if f.valid and f.status in ("open", "handed_off", "declined")), Decimal("0"))
+                       if f.valid and f.status in OWED), Decimal("0"))
+    written_off = sum((f.balance for f in result.invoices.values()
+                       if f.valid and f.status == "written_off"), Decimal("0"))
+    deciding = sum((f.balance for f in result.invoices.values()
+                    if f.valid and f.status == "open" and f.to_decide), Decimal("0"))
     counts = {k: sum(1 for e in result.lines if e["kind"] == k)
-              for k in ("handed_off", "approval_requested", "approved", "rejected", "quarantined", "flagged")}
+              for k in ("handed_off", "approval_requested", "approved", "rejected", "approval_expired",
+                        "quarantined", "flagged")}
     out += ["",
             f"invoices          {sum(1 for f in result.invoices.values() if f.valid)} "
-            f"(+{sum(1 for f in result.invoices.values() if not f.valid)} bad records)",
+            f"(+{sum(1 for f in result.invoices.values() if not f.valid)} bad invoice records; the "
+            f"quarantined count below also has customers)",
             f"invoiced          {money(invoiced)}",
             f"recovered         {money(recovered)}",
-            f"outstanding       {money(outstanding)}",
+            f"written off       {money(written_off)}",
+            f"outstanding       {money(outstanding)} (to decide {money(deciding)})",
             f"cases handed off  {counts['handed_off']} (approvals requested {counts['approval_requested']}, "
-            f"approved {counts['approved']}, rejected {counts['rejected']})",
+            f"approved {counts['approved']}, rejected {counts['rejected']}, expired {counts['approval_expired']})",
             f"quarantined       {counts['quarantined']}",
             f"flagged           {counts['flagged']}",
             f"season            {result.scenario.start} -> {result.scenario.end} in {result.seconds:.1f} s"]
     return "\n".join(out)
 
 
-def write_report(result: SeasonResult) -> Path:
+def write_report(result: SeasonResult, lang: str = "fr") -> Path:
     path = result.out / "report.html"
-    path.write_text(render_report(from_season(result)), encoding="utf-8")
+    path.write_text(render_report(from_season(result), lang), encoding="utf-8")
     return path
 
 
@@ -82,8 +90,11 @@ def main(args: argparse.Namespace) -> int:
         for text in exc.errors:
             print(text, file=sys.stderr)
         return 2
+    if args.out.exists() and not args.out.is_dir():
+        print(f"relance: {args.out}: exists and is not a folder (--out names the output folder)", file=sys.stderr)
+        return 2
     result = run_season(scenario, args.out, Progress())
-    report = write_report(result)
+    report = write_report(result, getattr(args, "lang", "fr"))
     print(summary(result))
     print(f"\nlog:    {result.log_path}")
     print(f"report: {report}")

@@ -13,13 +13,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-KINDS = ("sent", "approval_requested", "approved", "rejected", "handed_off", "paused", "resumed", "stopped",
-         "quarantined", "flagged")
+KINDS = ("sent", "approval_requested", "approved", "rejected", "approval_expired", "handed_off", "paused",
+         "resumed", "stopped", "quarantined", "flagged")
 CHANNELS = ("email", "sms", "letter", "task")
 OPTIONAL = ("step", "channel", "to", "subject", "partner", "reason", "file")
 _KIND_ORDER = {k: i for i, k in enumerate(("quarantined", "paused", "resumed", "sent", "flagged",
-                                           "approval_requested", "approved", "rejected", "handed_off",
-                                           "stopped"))}
+                                           "approval_requested", "approved", "rejected", "approval_expired",
+                                           "handed_off", "stopped"))}
 
 
 def line(date: str, kind: str, customer: str, invoices: Iterable[str], **fields: Any) -> dict[str, Any]:

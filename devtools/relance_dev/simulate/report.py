@@ -16,9 +16,11 @@ from html import escape
 from typing import Any
 
 from relance.reporting import stylesheet
-from relance.reporting.figures import OWED, ZERO, Invoice, aging, money
+from relance.reporting.figures import OWED, WRITTEN_OFF, ZERO, Invoice, aging, money
+from relance.reporting.labels import step_name, t
 
 RECOVERY_WINDOW_DAYS = 14
+
 
 
 @dataclass
@@ -119,17 +121,19 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], numeric: Sequen
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def aging_table(invoices: Iterable[Invoice], on: dt.date) -> str:
+def aging_table(invoices: Iterable[Invoice], on: dt.date, lang: str = "en") -> str:
     rows = aging(invoices, on)
     total = (sum(c for _, c, _ in rows), sum((a for _, _, a in rows), ZERO))
-    return table(("Days past due", "Invoices", "Owed"),
-                 [(b, c, money(a)) for b, c, a in rows] + [("Total", total[0], money(total[1]))], (1, 2))
+    return table((t("Days past due", lang), t("Invoices", lang), t("Owed", lang)),
+                 [(t(b, lang), c, money(a)) for b, c, a in rows] + [(t("Total", lang), total[0], money(total[1]))],
+                 (1, 2))
 
 
-def balance_svg(series: Sequence[tuple[dt.date, Decimal]], width: int = 1000, height: int = 240) -> str:
+def balance_svg(series: Sequence[tuple[dt.date, Decimal]], width: int = 1000, height: int = 240,
+                lang: str = "en") -> str:
     """The outstanding balance over the season as an inline SVG line chart (no script)."""
     if not series:
-        return "<p class='muted'>No data.</p>"
+        return f"<p class='muted'>{_e(t('No data.', lang))}</p>"
     pad_l, pad_r, pad_t, pad_b = 90, 20, 15, 30
     top = max((v for _, v in series), default=ZERO)
     top = top if top > 0 else Decimal("1")
@@ -150,11 +154,17 @@ def balance_svg(series: Sequence[tuple[dt.date, Decimal]], width: int = 1000, he
                     f'<text x="{pad_l - 6}" y="{y + 4}" text-anchor="end" font-size="11" fill="#667085">'
                     f"{_e(money(value))}</text>")
     ticks = []
+    last_x = -1000.0
     for i, (day, _) in enumerate(series):
-        if day.day == 1 or i == 0:
+        if day.day in (1, 15) or i == 0:
             x, _ = xy(i, ZERO)
-            ticks.append(f'<text x="{x}" y="{height - 10}" font-size="11" fill="#667085">{_e(day.isoformat())}</text>')
-    label = (f"Outstanding balance from {series[0][0]} ({money(series[0][1])}) to {series[-1][0]} "
+            if x - last_x < 70:        # labels never overlap: ~60 px per label at 11 px
+                continue
+            last_x = x
+            ticks.append(f'<line x1="{x}" x2="{x}" y1="{height - pad_b}" y2="{height - pad_b + 4}" '
+                         f'stroke="#98a2b3"/><text x="{x}" y="{height - 10}" font-size="11" fill="#667085" '
+                         f'text-anchor="middle">{_e(day.strftime("%d/%m"))}</text>')
+    label = (f"{t('Outstanding balance', lang)} : {series[0][0]} ({money(series[0][1])}) → {series[-1][0]} "
              f"({money(series[-1][1])})")
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
             f'aria-label="{_e(label)}" width="100%"><title>{_e(label)}</title>{"".join(grid)}'
@@ -169,16 +179,17 @@ def _link(path: str, text: str) -> str:
     return f'<a href="{_e(path)}">{_e(text)}</a>'
 
 
-def _entry_text(entry: Mapping[str, Any], data: ReportData) -> str:
+def _entry_text(entry: Mapping[str, Any], data: ReportData, lang: str = "en") -> str:
     kind = str(entry["kind"])
     invoices = ", ".join(entry.get("invoices", []))
-    parts = [f'<span class="tag k-{_e(kind)}">{_e(kind.replace("_", " "))}</span>']
+    parts = [f'<span class="tag k-{_e(kind)}">{_e(t(kind, lang).replace("_", " "))}</span>']
     if kind == "sent":
-        parts.append(f"{_e(entry.get('step', ''))} by {_e(entry.get('channel', ''))}")
+        parts.append(f"{_e(step_name(str(entry.get('step', '')), lang))} {t('by', lang)} "
+                     f"{_e(t(str(entry.get('channel', '')), lang))}")
         if entry.get("subject"):
             parts.append(f"“{_e(entry['subject'])}”")
     elif entry.get("step"):
-        parts.append(_e(entry["step"]))
+        parts.append(_e(step_name(str(entry["step"]), lang)))
     if invoices:
         parts.append(f"<span class='muted'>({_e(invoices)})</span>")
     if entry.get("partner"):
@@ -186,7 +197,7 @@ def _entry_text(entry: Mapping[str, Any], data: ReportData) -> str:
     if entry.get("reason"):
         parts.append(f"— {_e(entry['reason'])}")
     if entry.get("file"):
-        parts.append(_link(str(entry["file"]), "message"))
+        parts.append(_link(str(entry["file"]), t("message", lang)))
         for extra in data.attachments.get(str(entry["file"]), []):
             parts.append(_link(extra, "PDF"))
     body = data.bodies.get(f"{entry['date']}|{entry.get('customer')}|{entry.get('step')}|{entry.get('channel')}")
@@ -195,68 +206,84 @@ def _entry_text(entry: Mapping[str, Any], data: ReportData) -> str:
     return " ".join(parts)
 
 
-def timelines(data: ReportData) -> str:
+def timelines(data: ReportData, lang: str = "en") -> str:
     """Per customer: every message, payment, dispute and decision, oldest first."""
     rows: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
     by_invoice = {i.id: i for i in data.invoices}
     for entry in data.lines:
-        rows[str(entry.get("customer", ""))].append((str(entry["date"]), 1, _entry_text(entry, data)))
+        rows[str(entry.get("customer", ""))].append((str(entry["date"]), 1, _entry_text(entry, data, lang)))
     for day, iid, paid in data.payments:
         inv = by_invoice.get(iid)
         if inv:
-            html = (f'<span class="tag k-payment">payment</span> {_e(money(paid))} '
+            html = (f'<span class="tag k-payment">{_e(t("payment", lang))}</span> {_e(money(paid))} '
                     f"<span class='muted'>({_e(iid)})</span>")
             rows[inv.customer].append((day.isoformat(), 0, html))
     for day, iid, kind, text in data.events:
         inv = by_invoice.get(iid)
         if inv:
-            rows[inv.customer].append((day.isoformat(), 0, f'<span class="tag k-{_e(kind)}">{_e(kind)}</span> '
-                                                            f"{_e(text)} <span class='muted'>({_e(iid)})</span>"))
+            rows[inv.customer].append((day.isoformat(), 0, f'<span class="tag k-{_e(kind)}">{_e(t(kind, lang))}'
+                                                            f"</span> {_e(text)} <span class='muted'>({_e(iid)})"
+                                                            "</span>"))
     out = []
     for cid in sorted(rows, key=lambda c: (str(data.customers.get(c, c)).lower(), c)):
         invs = [i for i in data.invoices if i.customer == cid]
         owed = sum((i.balance for i in invs if i.valid and i.status in OWED), ZERO)
+        deciding = sum((i.balance for i in invs if i.valid and i.status == "open" and i.to_decide), ZERO)
+        count = f"{len(invs)} {t('invoice' if len(invs) == 1 else 'invoices', lang)}"
+        decide = f" ({t('To decide', lang).lower()} {_e(money(deciding))})" if deciding else ""
         out.append(f"<h3>{_e(data.customers.get(cid, cid or 'unknown'))} <span class='muted'>{_e(cid)} · "
-                   f"{len(invs)} invoice(s) · owes {_e(money(owed))}</span></h3>")
+                   f"{count} · {t('owes', lang)} {_e(money(owed))}{decide}</span></h3>")
         out.append("<table><tbody>" + "".join(
             f"<tr><td class='num'>{_e(day)}</td><td>{html}</td></tr>"
             for day, _, html in sorted(rows[cid], key=lambda r: (r[0], r[1]))) + "</tbody></table>")
     return "".join(out)
 
 
-def render_report(data: ReportData) -> str:
-    """The whole report page."""
+def render_report(data: ReportData, lang: str = "fr") -> str:
+    """The whole report page, in French unless ``lang="en"``."""
     valid = [i for i in data.invoices if i.valid]
     invoiced = sum((i.amount for i in valid), ZERO)
     recovered = sum((a for _, _, a in data.payments), ZERO)
     outstanding = sum((i.balance for i in valid if i.status in OWED), ZERO)
+    written_off = sum((i.balance for i in valid if i.status in WRITTEN_OFF), ZERO)
+    deciding = sum((i.balance for i in valid if i.status == "open" and i.to_decide), ZERO)
     handed = sum(1 for e in data.lines if e["kind"] == "handed_off")
     messages = sum(1 for e in data.lines if e["kind"] == "sent")
-    days_sales = dso(data.invoices, data.start, data.end)
+    days = max((data.end - data.start).days + 1, 1)
+    # DSO on the figures the cards show: outstanding ÷ invoiced × days of the season
+    days_sales = (outstanding / invoiced * days).quantize(Decimal("0.1")) if invoiced > 0 else None
     kpis = [("Invoices", str(len(valid))), ("Invoiced", money(invoiced)), ("Recovered", money(recovered)),
-            ("Outstanding", money(outstanding)), ("Messages sent", str(messages)), ("Cases handed off", str(handed)),
-            ("DSO", f"{days_sales} days" if days_sales is not None else "n/a")]
+            ("Written off", money(written_off)), ("Outstanding", money(outstanding)),
+            ("To decide", money(deciding)), ("Messages sent", str(messages)), ("Cases handed off", str(handed)),
+            ("DSO", (f"{days_sales} {t('days', lang)}".replace(".", "," if lang == "fr" else ".")
+                     if days_sales is not None else "n/a"))]
     recovery = recovery_by_step(data.lines, data.payments)
+    title = data.title
+    if lang == "fr" and title.startswith("Season report"):
+        title = t("Season report", lang) + title.removeprefix("Season report")
     parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<!doctype html><html lang='{_e(lang)}'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width,initial-scale=1'>",
-        f"<title>{_e(data.title)}</title><style>{CSS}</style></head><body>",
-        f"<h1>{_e(data.title)}</h1><p class='muted'>Season {data.start} → {data.end}</p>",
-        "<div class='kpis'>" + "".join(f"<div class='kpi'><span class='muted'>{_e(k)}</span><b>{_e(v)}</b></div>"
-                                       for k, v in kpis) + "</div>",
-        "<h2>Outstanding balance</h2>", balance_svg(data.balances),
-        "<h2>Messages by step and channel</h2>",
-        table(("Step", "Channel", "Messages"), messages_by_step(data.lines), (2,)),
-        f"<h2>Recovery by step</h2><p class='muted'>A payment is credited to the last step sent on that invoice "
-        f"in the {RECOVERY_WINDOW_DAYS} days before it.</p>",
-        table(("Step", "Invoices reminded", f"Paid within {RECOVERY_WINDOW_DAYS} days", "Recovered"),
-              [(s, n, p, money(a)) for s, n, p, a in recovery], (1, 2, 3)),
-        "<h2>Customers</h2>", timelines(data),
+        f"<title>{_e(title)}</title><style>{CSS}</style></head><body>",
+        f"<h1>{_e(title)}</h1><p class='muted'>{t('Season', lang)} {data.start} → {data.end}</p>",
+        "<div class='kpis'>" + "".join(f"<div class='kpi'><span class='muted'>{_e(t(k, lang))}</span>"
+                                       f"<b>{_e(v)}</b></div>" for k, v in kpis) + "</div>",
+        f"<h2>{t('Outstanding balance', lang)}</h2>", balance_svg(data.balances, lang=lang),
+        f"<h2>{t('Messages by step and channel', lang)}</h2>",
+        table((t("Step", lang), t("Channel", lang), t("Messages", lang)),
+              [(step_name(s_, lang), t(c, lang), n) for s_, c, n in messages_by_step(data.lines)], (2,)),
+        f"<h2>{t('Recovery by step', lang)}</h2><p class='muted'>"
+        f"{_e(t('credit_note', lang).format(n=RECOVERY_WINDOW_DAYS))}</p>",
+        table((t("Step", lang), t("Invoices reminded", lang),
+               f"{t('Recovered within', lang)} {RECOVERY_WINDOW_DAYS} {t('days', lang)}", t("Recovered", lang)),
+              [(step_name(s_, lang), n, p, money(a)) for s_, n, p, a in recovery], (1, 2, 3)),
+        f"<h2>{t('Customers', lang)}</h2>", timelines(data, lang),
     ]
     if data.refused:
-        parts += ["<h2>Scenario events refused</h2><ul>", *(f"<li>{_e(r)}</li>" for r in data.refused), "</ul>"]
-    parts += [f"<h2>Aging on {data.end}</h2>", aging_table(data.invoices, data.end),
-              f"<p class='muted'>DSO = receivables on {data.end} ÷ invoiced over the season × days of the season.</p>",
+        parts += [f"<h2>{t('Scenario events refused', lang)}</h2><ul>",
+                  *(f"<li>{_e(r)}</li>" for r in data.refused), "</ul>"]
+    parts += [f"<h2>{t('Aging on', lang)} {data.end}</h2>", aging_table(data.invoices, data.end, lang),
+              f"<p class='muted'>{_e(t('dso_note', lang).format(end=data.end, days=days))}</p>",
               "</body></html>"]
     return "\n".join(parts)
 
@@ -266,7 +293,7 @@ def from_season(result: Any) -> ReportData:
     scenario = result.scenario
     company = scenario.company.get("name", "")
     title = f"Season report{' – ' + company if company else ''}"
-    invoices = [Invoice(f.id, f.customer, f.issued, f.due, f.amount, f.balance, f.status, f.valid)
+    invoices = [Invoice(f.id, f.customer, f.issued, f.due, f.amount, f.balance, f.status, f.valid, f.to_decide)
                 for f in result.invoices.values()]
     customers = {cid: str(rec.get("name", cid)) for cid, rec in result.customers.items()}
     events = []

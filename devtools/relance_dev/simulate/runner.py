@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from relance import runtime
 from relance.errors import RelanceError
+from relance.ledger import TO_DECIDE_PREFIX
 from relance.paths import policies_dir
 from relance.reporting.figures import OWED
 from relance.reporting.figures import Invoice as InvoiceFacts
@@ -180,8 +181,14 @@ class SeasonRunner:
         return self.result
 
     def _partners_file(self) -> Path:
+        """The scenario's partners: beside its policy, else the demo's (events/partners.yaml), never the
+        deploy's file (the user's data, shipped empty)."""
+        from relance.escalation.partners import load_partners
+
         beside = self.scenario.policy_path.parent / "partners" / "partners.yaml"
-        return beside if beside.is_file() else policies_dir() / "partners" / "partners.yaml"
+        if beside.is_file() and load_partners(beside):      # the shipped file is empty: the demo's then
+            return beside
+        return policies_dir().parent / "events" / "partners.yaml"
 
     def _season(self, aws: Any) -> None:
         self.aws = aws
@@ -394,12 +401,20 @@ class SeasonRunner:
             facts = self.result.invoices.get(iid)
             if kind in ("paused", "resumed"):
                 groups[(kind, customer, "", details.get("reason", ""), "")].add(iid)
+                if facts and kind == "resumed":
+                    facts.to_decide = False
+                elif facts and details.get("reason", "").startswith(TO_DECIDE_PREFIX):
+                    facts.to_decide = True
+            elif kind == "approval_expired":
+                # the approval link expired without a decision: never a refusal, the team decides
+                self._escalating.discard(iid)
+                groups[(kind, customer, "handoff", details.get("reason", ""), self._routes.get(iid, ""))].add(iid)
             elif kind == "flagged":
                 groups[(kind, customer, details.get("step", ""), details.get("reason", ""), "")].add(iid)
             elif kind == "stopped":
                 status = details.get("status", "paid" if details.get("reason") == "paid" else "")
                 if facts and status:
-                    facts.status = status
+                    facts.status, facts.to_decide = status, False
                 if status == "handed_off":
                     self._escalating.discard(iid)
                     partner = (self._routes.get(iid) or partners.get(iid)
@@ -479,6 +494,7 @@ class SeasonRunner:
             facts = self.result.invoices[iid]
             facts.balance = _amount(item.get("balance", facts.balance))
             facts.status = str(item.get("status", facts.status))
+            facts.to_decide = bool(item.get("to_decide")) and facts.status == "open"
 
 
 def run_season(scenario: Scenario, out: Path | str,

@@ -151,7 +151,7 @@ def load_scenario(path: Path | str, base: Path | None = None) -> Scenario:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([f"{name}:1: cannot read the scenario ({getattr(exc, 'strerror', None) or exc})"]
+        raise ScenarioError([f"{name}: cannot read the scenario ({getattr(exc, 'strerror', None) or exc})"]
                             ) from None
     return parse_scenario(text, name, base or Path.cwd())
 

@@ -17,7 +17,6 @@ import hashlib
 import json
 import re
 import time
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -27,11 +26,13 @@ from botocore.exceptions import ClientError
 
 from relance.channels import Channel, ChannelRefused, OutgoingMessage, Receipt
 from relance.errors import RateMissingError, RelanceError
+from relance.escalation import open_cases
 from relance.keys import safe_name
 from relance.ledger import Ledger, customer_context, engine_state, invoice_amount, invoice_due, next_action
 from relance.models import Customer, Invoice, parse_record
 from relance.money import ZERO
 from relance.policy import DueStep, Policy, evaluate
+from relance.policy.grouping import group_due, route_case
 from relance.rendering import Rendered, render
 from relance.rendering.context import CompanyInfo, ContactEntry, InvoiceLine, MessageContext
 from relance.store import ConflictError, InvoiceRecord, SentStep, Store, invoice_from_item
@@ -96,20 +97,22 @@ class Dispatcher:
 
         records = [r for iid in open_ids if (r := self._valid_record(iid, items.get(iid), run_date, report))]
         ctx = customer_context(customer, records, run_date)
-        groups: dict[str, list[tuple[InvoiceRecord, DueStep]]] = defaultdict(list)
+        due: list[tuple[InvoiceRecord, DueStep]] = []
         for record in records:
             if record.next_action is None or record.next_action > run_date:
                 continue
             decision = evaluate(policy, engine_state(record, run_date), ctx, run_date)
             if decision.due:
-                groups[decision.due[0].step.id].append((record, decision.due[0]))
+                due.append((record, decision.due[0]))
             elif decision.stopped == "time_barred":
                 self._time_barred(customer, record, run_date)
             elif decision.next_action != record.next_action:
                 self._reschedule(record, policy, customer, run_date, decision.paused or decision.stopped)
-        order = {step.id: i for i, step in enumerate(policy.steps)}
-        for step_id in sorted(groups, key=lambda s: order.get(s, len(order))):   # penalty_statement last
-            self._send_group(customer, policy, groups[step_id], records, run_date, report)
+        # one message per step, or one per day at the most advanced step (policy one_message_per_day);
+        # the statement of penalties left after the principal always goes apart, last
+        for group in group_due(policy, due):
+            self._send_group(customer, policy, list(group.members), records, run_date, report, group.step)
+        return report
 
     # ---- validation and quarantine ---------------------------------------------------------------
     def _customer_and_policy(self, customer_id: str, profile: Mapping[str, Any] | None
@@ -164,12 +167,15 @@ class Dispatcher:
 
     # ---- sending ---------------------------------------------------------------------------------
     def _send_group(self, customer: Customer, policy: Policy, members: list[tuple[InvoiceRecord, DueStep]],
-                    all_records: Sequence[InvoiceRecord], run_date: dt.date, report: DispatchReport) -> None:
-        step = members[0][1].step
+                    all_records: Sequence[InvoiceRecord], run_date: dt.date, report: DispatchReport,
+                    message_step: Any = None) -> None:
+        """Send one message at ``message_step`` (default: the members' step); each invoice claims and records
+        its own step, so a grouped invoice's ladder advances as if its step had been sent."""
+        step = message_step or members[0][1].step
         claimed: list[tuple[InvoiceRecord, DueStep]] = []
         abandoned: list[tuple[InvoiceRecord, Mapping[str, Any]]] = []
         for record, due in members:
-            existing = self.store.claim(record.invoice_id, step.id, run_date)
+            existing = self.store.claim(record.invoice_id, due.step.id, run_date)
             if existing is None:
                 claimed.append((record, due))
             elif existing.get("status") == "claimed" and _stale(existing, run_date):
@@ -182,7 +188,9 @@ class Dispatcher:
             self._escalate(customer, policy, claimed, all_records, run_date, report)
             return
 
-        message = self._message(customer, step, [r for r, _ in claimed], run_date)
+        stages = {r.invoice_id: d.step.id for r, d in claimed if d.step.id != step.id}
+        message = self._message(customer, step, [r for r, _ in claimed], run_date,
+                                {"stages": {r.invoice_id: d.step.id for r, d in claimed}} if stages else None)
         channels = self._channels_for(step.channels, message)
         receipts: list[Receipt] = []
         refusals: list[str] = []
@@ -204,17 +212,17 @@ class Dispatcher:
             # Unknown outcome for the channel that raised (throttling, network): keep the claims of the
             # sends that went out; release only when nothing was sent, so the SQS retry can send.
             if not receipts:
-                for record, _ in claimed:
-                    self.store.release_claim(record.invoice_id, step.id)
+                for record, due in claimed:
+                    self.store.release_claim(record.invoice_id, due.step.id)
                 raise
             refusals.append("a channel failed with an unexpected error")
         if not receipts:
-            for record, _ in claimed:
-                self.store.release_claim(record.invoice_id, step.id)
-                self._send_failed(customer, policy, record, step.id, run_date, refusals, report)
+            for record, due in claimed:
+                self.store.release_claim(record.invoice_id, due.step.id)
+                self._send_failed(customer, policy, record, due.step.id, run_date, refusals, report)
             return
-        for record, _ in claimed:
-            self._record_sent(customer, policy, record, step.id, run_date, receipts, message, refusals)
+        for record, due in claimed:
+            self._record_sent(customer, policy, record, due.step.id, run_date, receipts, message, refusals)
         if denied:
             self._report_denied(customer, [r for r, _ in claimed], step.id, run_date, denied, report)
         report.sent.append({"step": step.id, "invoices": [r.invoice_id for r, _ in claimed],
@@ -237,8 +245,8 @@ class Dispatcher:
         return list(unique.values())
 
     def _message(self, customer: Customer, step: Any, records: Sequence[InvoiceRecord],
-                 run_date: dt.date) -> OutgoingMessage:
-        ctx = self.context(customer, step.id, records, run_date)
+                 run_date: dt.date, extra: Mapping[str, Any] | None = None) -> OutgoingMessage:
+        ctx = self.context(customer, step.id, records, run_date, extra)
         needs_pdf = tuple(step.channels) + (("letter",) if not customer.email or customer.email_bounced else ())
         rendered = self.renderer(step.template, needs_pdf, ctx)
         extra = []
@@ -259,6 +267,7 @@ class Dispatcher:
         """The letter's facts: amounts, balances and penalties computed by the law core on ``run_date``."""
         lines = []
         notes: dict[str, Any] = dict(extra or {})
+        notes.setdefault("customer_phone", customer.phone or "")   # the call task shows it; no phone, no promised call
         for record in records:
             line, missing = invoice_line(customer, record, run_date, step_id)
             lines.append(line)
@@ -422,8 +431,13 @@ class Dispatcher:
         step = claimed[0][1].step
         invoice_ids = sorted(r.invoice_id for r, _ in claimed)
         case_balance = sum((r.balance for r, _ in claimed), ZERO)
-        partner = claimed[0][1].partner
+        # routed on the case: the invoices handed off together, not everything the customer owes
+        overdue = max((run_date - invoice_due(r)).days for r, _ in claimed)
+        partner = route_case(step, customer_context(customer, all_records, run_date),
+                             [r.balance for r, _ in claimed], overdue) or claimed[0][1].partner
         case_id = case_id_for(customer.id, step.id, invoice_ids)
+        if self._wait_for_open_case(customer, policy, claimed, step.id, partner, case_id, run_date):
+            return
         case = {"case_id": case_id, "customer": customer.id, "invoices": invoice_ids, "step": step.id,
                 "partner": partner, "run_date": run_date.isoformat(), "approval": bool(step.approval),
                 "case_balance": str(case_balance)}
@@ -431,12 +445,28 @@ class Dispatcher:
             raise RelanceError("no state machine is configured for escalations (STATE_MACHINE_ARN)",
                                f"customer {customer.id}")
         execution = self.start_escalation(case)
+        open_cases.remember(self.store, customer.id, str(partner), case_id)
         for record, _ in claimed:
             self._write_with_retry(customer, policy, record, run_date, SentStep(step.id, run_date, ("escalate",)),
                                    [(run_date, "escalation_started", {"step": step.id, "case_id": case_id,
                                                                       "partner": partner,
                                                                       "execution": execution})], "sent")
         report.escalations.append({**case, "execution": execution})
+
+    def _wait_for_open_case(self, customer: Customer, policy: Policy, claimed: list[tuple[InvoiceRecord, DueStep]],
+                            step_id: str, partner: str | None, case_id: str, run_date: dt.date) -> bool:
+        """One open case per customer and partner: the new invoices wait a week for the open one to end."""
+        other = open_cases.open_case(self.store, customer.id, str(partner), case_id)
+        if other is None:
+            return False
+        later = run_date + dt.timedelta(days=open_cases.WAIT_DAYS)
+        for record, _ in claimed:
+            self.store.release_claim(record.invoice_id, step_id)
+            with contextlib.suppress(ConflictError):
+                self.store.update_invoice_state(record, changes={}, next_action=later, events=[
+                    (run_date, "escalation_waiting", {"case_id": other, "partner": str(partner),
+                                                      "until": later.isoformat()})])
+        return True
 
     def _notify_team(self, customer: Customer, template: str, records: Sequence[InvoiceRecord],
                      run_date: dt.date, extra: Mapping[str, Any]) -> None:
@@ -470,8 +500,8 @@ def case_id_for(customer_id: str, step_id: str, invoice_ids: Sequence[str]) -> s
     return f"{safe_name(customer_id, 40)}-{digest[:16]}"
 
 
-def invoice_line(customer: Customer, record: InvoiceRecord, on: dt.date, step_id: str
-                 ) -> tuple[InvoiceLine, RateMissingError | None]:
+def invoice_line(customer: Customer, record: InvoiceRecord, on: dt.date, step_id: str,
+                 notice_on: dt.date | None = None) -> tuple[InvoiceLine, RateMissingError | None]:
     """One invoice as a letter shows it, with penalties computed by the law core on ``on``.
 
     After partial payments the line follows the imputation of C. civ. 1343-1 (interest, then the 40 €,
@@ -486,7 +516,8 @@ def invoice_line(customer: Customer, record: InvoiceRecord, on: dt.date, step_id
     amount = invoice_amount(record)
     paid = amount - record.balance
     days_late = max((on - due).days, 0)
-    notice = next((s.date for s in record.sent if not s.flagged and "letter" in s.channels), None)
+    # the formal notice takes effect on receipt (relance.escalation.letters.notice_date), when known
+    notice = notice_on or next((s.date for s in record.sent if not s.flagged and "letter" in s.channels), None)
     if notice is None and step_id == "formal_notice":
         notice = on
     # A contractual rate only exists between professionals (L441-10); consumers and public buyers have theirs.

@@ -15,8 +15,11 @@ from relance.models import _ID
 
 
 def register(subparsers: Any) -> None:
-    customer = subparsers.add_parser("customer", help="personal data of a customer (GDPR export and erasure)")
-    cmds = customer.add_subparsers(dest="customer_command", required=True)
+    # `relance customer list|show` (relance.ops.operator) may have made the group already: join it.
+    cmds = getattr(subparsers.choices.get("customer"), "relance_commands", None)
+    if cmds is None:
+        customer = subparsers.add_parser("customer", help="personal data of a customer (GDPR export and erasure)")
+        cmds = customer.add_subparsers(dest="customer_command", required=True)
     export = cmds.add_parser("export", help="JSON of everything stored about the customer")
     export.add_argument("id", metavar="ID")
     export.set_defaults(func=cmd_export)

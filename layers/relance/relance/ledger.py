@@ -21,6 +21,8 @@ from relance.policy import CustomerContext, InvoiceState, Policy, evaluate
 from relance.store import ConflictError, InvoiceRecord, Store
 
 _RETRIES = 5
+# The reason of the ``paused`` event of an invoice waiting for the team's decision (reports read it).
+TO_DECIDE_PREFIX = "à décider : "
 
 
 @dataclass(frozen=True)
@@ -94,11 +96,19 @@ def _delivered(record: InvoiceRecord) -> dt.date | None:
 
 
 def customer_context(customer: Customer, records: Sequence[InvoiceRecord], today: dt.date) -> CustomerContext:
-    """What the policy's customer-level conditions see: balance and count of the open overdue invoices."""
-    overdue = [r for r in records if r.status == "open" and r.balance > 0 and invoice_due(r) < today]
+    """What the policy's customer-level conditions see: balance and count of the open overdue invoices that
+    are chased (a disputed or paused invoice is not part of any case)."""
+    overdue = [r for r in records if r.status == "open" and r.balance > 0 and invoice_due(r) < today
+               and not _paused(r, today)]
     return CustomerContext(kind=customer.kind, segment=customer.segment,
                            case_balance=sum((r.balance for r in overdue), ZERO),
                            overdue_invoices=len(overdue))
+
+
+def _paused(record: InvoiceRecord, today: dt.date) -> bool:
+    return bool(record.disputed or record.manual_pause or record.to_decide
+                or (record.promise_until and record.promise_until >= today)
+                or plan_paused_until(record, today) is not None)
 
 
 def next_action(policy: Policy, record: InvoiceRecord, ctx: CustomerContext, today: dt.date) -> dt.date | None:
@@ -299,14 +309,33 @@ class Ledger:
         return self._change(invoice_id, today, mutate)
 
     def set_manual_pause(self, invoice_id: str, today: dt.date, paused: bool, reason: str = "") -> InvoiceRecord:
+        """Pause or resume by hand; resuming also ends a pending decision (« à décider »)."""
         kind = "paused" if paused else "resumed"
+
+        def mutate(record: InvoiceRecord) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+            changes: dict[str, Any] = {"manual_pause": paused}
+            if not paused and record.to_decide:
+                changes["to_decide"] = None
+            return changes, [(kind, {"reason": reason or "by hand"})]
+
+        return self._change(invoice_id, today, mutate)
+
+    def await_decision(self, invoice_id: str, today: dt.date, reason: str) -> InvoiceRecord:
+        """The hand-off was refused or its approval expired: the invoice stays owed and open, paused
+        « à décider » until the team writes it off, resumes it or chooses another way."""
         return self._change(invoice_id, today, lambda r: (
-            {"manual_pause": paused}, [(kind, {"reason": reason or "by hand"})]))
+            {"manual_pause": True, "to_decide": reason[:500] or "decision"},
+            [("paused", {"reason": f"{TO_DECIDE_PREFIX}{reason}"[:500]})]))
 
     def set_status(self, invoice_id: str, today: dt.date, status: InvoiceStatus, reason: str) -> InvoiceRecord:
         """Stop states: written off, handed off, escalation declined, cancelled (e-invoicing 210/213)."""
-        return self._change(invoice_id, today, lambda r: (
-            {"status": status.value}, [("stopped", {"reason": reason, "status": status.value})]))
+        def mutate(record: InvoiceRecord) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+            changes: dict[str, Any] = {"status": status.value}
+            if record.to_decide:
+                changes.update(to_decide=None, manual_pause=False)
+            return changes, [("stopped", {"reason": reason, "status": status.value})]
+
+        return self._change(invoice_id, today, mutate)
 
     # ---- added for the API, the imports and the operators' CLI ----------------------------------
     def update_customer(self, customer_id: str, changes: Mapping[str, Any]) -> Customer:

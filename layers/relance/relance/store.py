@@ -96,6 +96,7 @@ class InvoiceRecord:
     version: int = 0
     attachment_key: str | None = None
     accessories_due: Decimal = Decimal("0")   # interest + 40 € still owed once the principal is paid (law)
+    to_decide: str | None = None   # why the invoice waits for the team's decision (refused/expired hand-off)
 
 
 def _date(value: Any) -> dt.date | None:
@@ -124,6 +125,7 @@ def invoice_from_item(item: Mapping[str, Any]) -> InvoiceRecord:
         version=int(item.get("version", 0)),
         attachment_key=item.get("attachment_key"),
         accessories_due=Decimal(item.get("accessories_due", "0")),
+        to_decide=item.get("to_decide") or None,
     )
 
 
@@ -295,7 +297,7 @@ class Store:
 
         Guarded by the record's version: a concurrent writer makes this raise ConflictError. ``changes``
         keys are META attributes (``status``, ``balance``, ``sent`` as SentStep tuples, ``payments``,
-        ``disputed``, ``promise_until``, ``plan``, ``manual_pause``, ``send_failures``).
+        ``disputed``, ``promise_until``, ``plan``, ``manual_pause``, ``send_failures``, ``to_decide``).
         """
         iid, cid = record.invoice_id, record.customer_id
         sets: dict[str, Any] = {"version": record.version + 1}

@@ -101,7 +101,9 @@ def invoice_view(record: InvoiceRecord, today: dt.date | None = None) -> Invoice
     paused: list[str] = []
     if record.disputed:
         paused.append("dispute")
-    if record.manual_pause:
+    if record.to_decide:
+        paused.append("to_decide")      # a refused or expired hand-off: still owed, the team decides
+    elif record.manual_pause:
         paused.append("manual")
     if record.promise_until and (today is None or record.promise_until >= today):
         paused.append("promise")

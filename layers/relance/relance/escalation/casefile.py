@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from relance.dispatch import invoice_line
+from relance.escalation.letters import notice_date
 from relance.law.limitation import limitation_date, near_warnings
 from relance.models import Customer
 from relance.money import ZERO, cents
@@ -18,7 +19,8 @@ from relance.store import InvoiceRecord
 
 SMALL_CLAIMS_LIMIT = Decimal("5000.00")
 HISTORY_KINDS_OF_CONTACT = {"sent", "send_refused", "flagged", "email_bounced", "delivered", "approval_requested"}
-_DETAIL_KEYS = ("step", "channel", "to", "message_id", "key", "subject", "reason", "amount", "until")
+_DETAIL_KEYS = ("step", "channel", "to", "message_id", "key", "subject", "reason", "amount", "until",
+                "tracking", "outcome")
 
 
 def route_reason(partner_kind: str, case_balance: Decimal, customer_kind: str) -> str:
@@ -58,7 +60,10 @@ def build_case(case: Mapping[str, Any], customer: Customer, records: Sequence[In
     promises: list[dict[str, str]] = []
     warnings: list[str] = []
     for record in records:
-        line, missing = invoice_line(customer, record, today, "handoff")
+        letter = next((s for s in record.sent if not s.flagged and "letter" in s.channels), None)
+        # deadlines and consumer interest run from the letter's receipt (else posting + delivery days)
+        notice_on = notice_date(events.get(record.invoice_id, []), letter.step, letter.date) if letter else None
+        line, missing = invoice_line(customer, record, today, "handoff", notice_on)
         if missing:
             warnings.append(f"facture {record.invoice_id} : pénalités non calculées ({missing})")
         delivered = record.raw.get("delivered")

@@ -1,5 +1,9 @@
 """Partners as data (policies/partners/partners.yaml) and how a case reaches them: email, optional webhook.
 
+The shipped file holds no partner: partners are the user's data. A route with no partner fails with an
+error naming it (at the hand-off, and before a deploy with ``relance partners check``). The demo, the
+scenarios and the tests use ``events/partners.yaml`` (``RELANCE_PARTNERS_FILE``).
+
 The policy's route names a partner by id or by kind (``commissaire_de_justice``, ``collection_agency``);
 the first partner of that kind is used. Webhooks go through a pluggable :class:`HttpSender`: in
 production :class:`UrllibSender` (HTTPS only, short timeout); with ``RELANCE_WEBHOOK_SENDER=record``
@@ -50,9 +54,9 @@ def load_partners(path: Path | None = None) -> list[Partner]:
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise RelanceError(f"cannot read the partners: {exc}", str(path)) from None
-    entries = document.get("partners") if isinstance(document, dict) else None
-    if not isinstance(entries, list) or not entries:
-        raise RelanceError("expected a non-empty list under 'partners'", str(path))
+    entries = document.get("partners", []) if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        raise RelanceError("expected a list under 'partners'", str(path))
     partners: list[Partner] = []
     for i, entry in enumerate(entries):
         where = f"{path}: partners[{i}]"
@@ -80,7 +84,21 @@ def resolve(reference: str, partners: list[Partner] | None = None) -> Partner:
     for partner in partners:
         if partner.kind == reference:
             return partner
-    raise RelanceError(f"no partner with id or kind {reference!r} in {partners_file()}", "escalation route")
+    raise RelanceError(f"no partner for route {reference!r}: add a partner with that id or kind to "
+                       f"{partners_file()} (docs/deploy.md)", "escalation route")
+
+
+def check_routes(policies: Mapping[str, Any], partners: list[Partner] | None = None) -> list[str]:
+    """One line per route of the policies that no partner serves (empty: every hand-off can go out)."""
+    partners = partners if partners is not None else load_partners()
+    known = {p.id for p in partners} | {p.kind for p in partners}
+    problems = []
+    for name, policy in sorted(policies.items()):
+        for step in policy.steps:
+            for entry in step.route or ():
+                if entry.partner not in known:
+                    problems.append(f"policy {name}, step {step.id}: no partner for route {entry.partner!r}")
+    return problems
 
 
 # ---- webhooks -------------------------------------------------------------------------------------

@@ -2,9 +2,10 @@
 
 Wait states and timeouts would sleep in real time; a date-driven sweep replays days like everything else:
 
-- half the approval delay passed without a decision: the approver gets one reminder (``approval_reminder``);
-- the expiry date passed: the approval is closed and the waiting task fails with ``ApprovalExpired``,
-  so the machine takes its "not approved" path.
+- half the approval delay passed without a decision: the approver gets one reminder (``approval_reminder``)
+  and the team a task saying so;
+- the expiry date passed: the approval is closed and the waiting task fails with ``ApprovalExpired``, so the
+  machine's ``MarkDeclined`` leaves the invoices open and owed, « à décider » by the team (never a refusal).
 
 It reads only the pending approvals (one small item collection), never the invoices. Each pointer carries
 its expiry (in its sort key), its reminder date and whether the reminder went out, so an approval is read
@@ -96,6 +97,12 @@ def _one(services: Services, approval_id: str, run_date: dt.date, report: SweepR
         except Exception:
             services.store.unmark_reminded(approval_id, expires)
             raise
+        # the team hears of it too: without a decision by the expiry, the invoices come back to it
+        customer = services.customer(str(case_item["customer"]))
+        from relance.escalation.tasks import _extra
+
+        services.team_task(customer, "approval_reminder", services.records(list(case_item["invoices"])), run_date,
+                           _extra(case_item, approver=approval.get("approver", ""), expires=expires))
         services.note(list(case_item["invoices"]), run_date, "approval_reminded",
                       {"case_id": case_item["case_id"], "to": approval.get("approver", ""),
                        "message_id": message_id, "channel": "email", "step": "approval_reminder"})

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from relance.errors import RelanceError
-from relance.escalation import approvals, casefile, partners
+from relance.escalation import approvals, casefile, decisions, partners
 from relance.escalation.outcome import record_outcome
 from relance.escalation.services import APPROVAL_BASE_URL, APPROVAL_SECRET_ARN, Services, env, today_in_paris
 from relance.models import InvoiceStatus
@@ -254,7 +254,12 @@ def _decline_reason(case: Mapping[str, Any], approval: Mapping[str, Any] | None)
 
 
 def declined(services: Services, case: Mapping[str, Any]) -> dict[str, Any]:
-    """Not approved (rejected, expired): the invoices stop (escalation_declined) and the team decides."""
+    """Not approved (rejected or expired): nothing is handed off, and nothing owed disappears.
+
+    The invoices stay open and owed, paused « à décider » (the team writes them off, chases again later
+    or chooses another partner); an expired approval is recorded as ``approval_expired``, never as a
+    refusal. The team gets one task.
+    """
     case_id = str(case["case_id"])
     case_item = services.store.get_case(case_id) or {}
     approval_id = str(case_item.get("approval_id") or "")
@@ -262,20 +267,27 @@ def declined(services: Services, case: Mapping[str, Any]) -> dict[str, Any]:
     reason, when = _decline_reason(case, approval)
     if approval and approval.get("status") == "pending":
         services.store.decide_approval(approval_id, "expired", {"reason": reason})
+    expired = not reason.startswith("rejected") and reason != "not approved"
     today = _day(when) if when else today_in_paris()
+    first = services.store.update_case(case_id, {"status": "to_decide", "declined_on": today.isoformat(),
+                                                 "decline_reason": reason}, absent=["declined_on"])
+    if first and expired:
+        services.note(case["invoices"], today, "approval_expired",
+                      {"case_id": case_id, "reason": reason, "partner": case_item.get("partner", "")})
     changed = []
     for record in services.records(case["invoices"]):
-        if record.status == InvoiceStatus.OPEN.value:
-            services.ledger.set_status(record.invoice_id, today, InvoiceStatus.DECLINED, reason)
+        if record.status == InvoiceStatus.OPEN.value and not record.to_decide:
+            services.ledger.await_decision(record.invoice_id, today, reason)
             changed.append(record.invoice_id)
-    if services.store.update_case(case_id, {"status": "declined", "declined_on": today.isoformat(),
-                                            "decline_reason": reason}, absent=["declined_on"]):
+        if record.status == InvoiceStatus.OPEN.value:
+            decisions.mark(services.store, record.invoice_id, record.customer_id, reason, today)
+    if first:
         customer = services.customer(str(case["customer"]))
-        extra = _extra(case_item or dict(case), reason=reason)
+        extra = _extra(case_item or dict(case), reason=reason, expired=expired)
         if approval and approval.get("status") == "rejected":
             extra["decided_by"] = approval.get("approver")
         services.team_task(customer, "escalation_declined", services.records(case["invoices"]), today, extra)
-    return {"declined": changed, "reason": reason}
+    return {"to_decide": changed, "reason": reason}
 
 
 # ---- WaitForOutcome / RecordOutcome ------------------------------------------------------------------

@@ -109,7 +109,8 @@ class BalanceLte(_AmountCondition):
 
 @conditions.register("case_balance_gte")
 class CaseBalanceGte(_AmountCondition):
-    """What the customer owes on all its open overdue invoices is at least this amount.
+    """The case balance is at least this amount: what is owed on the invoices of the case (the customer's
+    open overdue invoices due for the step together), disputed and paused invoices excluded.
 
     ```yaml
     when: {case_balance_gte: "1000.00"}
@@ -124,7 +125,8 @@ class CaseBalanceGte(_AmountCondition):
 
 @conditions.register("case_balance_lte")
 class CaseBalanceLte(_AmountCondition):
-    """What the customer owes on all its open overdue invoices is at most this amount.
+    """The case balance is at most this amount: what is owed on the invoices of the case (the customer's
+    open overdue invoices due for the step together), disputed and paused invoices excluded.
 
     ```yaml
     route:

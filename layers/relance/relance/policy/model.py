@@ -89,6 +89,9 @@ class Policy:
     # « décompte des pénalités » (business and public debtors), "waive" closes the invoice and records what
     # was waived. Consumers: always waived, and recorded.
     penalties_after_principal: str = "waive"
+    # Invoices of one customer due the same day at different steps go out as one message, at the most
+    # advanced step (relance.policy.grouping); off: one message per step.
+    one_message_per_day: bool = False
     index: dict[str, int] = field(init=False, repr=False)
     business: BusinessCalendar = field(init=False, repr=False)
 

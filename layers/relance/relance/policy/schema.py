@@ -86,6 +86,10 @@ def policy_schema() -> dict[str, Any]:
                 "description": "When the principal is paid and late-payment interest or the 40 € indemnity "
                                "remain (C. civ. 1343-1): claim sends one « décompte des pénalités » to business "
                                "and public debtors; waive closes the invoice and records what was waived."},
+            "one_message_per_day": {
+                "type": "boolean", "default": False,
+                "description": "Invoices of one customer due the same day at different steps go out as one "
+                               "message at the most advanced step, listing each invoice with its own stage."},
             "steps": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/step"}},
         },
         "$defs": {"when": when, "route_entry": route_entry, "step": step},

@@ -30,5 +30,7 @@ class CustomerContext:
 
     kind: str                 # b2b | b2c | public
     segment: str | None = None
-    case_balance: Decimal = Decimal("0")      # what the customer owes on its open overdue invoices
+    # what is owed on the invoices of the case: open, overdue, neither disputed nor paused (for a hand-off,
+    # only the invoices handed off together; see relance.policy.grouping.route_case)
+    case_balance: Decimal = Decimal("0")
     overdue_invoices: int = 0

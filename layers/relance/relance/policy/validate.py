@@ -24,7 +24,7 @@ from relance.policy.loader import LineDict, LineList, YamlProblem, parse_yaml
 from relance.policy.model import PENALTIES_AFTER_PRINCIPAL, CalendarSpec, Policy, RouteEntry, Step
 
 TOP_KEYS = ("name", "description", "timezone", "calendar", "min_gap_days", "min_balance",
-            "penalties_after_principal", "steps")
+            "penalties_after_principal", "one_message_per_day", "steps")
 CALENDAR_KEYS = ("country", "subdivision", "skip_weekends", "skip_holidays")
 STEP_BASE_KEYS = ("id", "at", "action", "when")
 ROUTE_KEYS = ("when", "partner")
@@ -351,6 +351,12 @@ def _build(tree: Any, source: str, report: _Report, templates: _Templates | None
                    f"'min_gap_days' must be a whole number of days from 0 to 365, not {min_gap!r}")
         min_gap = 0
 
+    one_message = tree.get("one_message_per_day", False)
+    if not isinstance(one_message, bool):
+        report.add(tree.line_of("one_message_per_day"),
+                   f"'one_message_per_day' must be true or false, not {one_message!r}")
+        one_message = False
+
     min_balance = Decimal("0.00")
     if "min_balance" in tree:
         try:
@@ -391,7 +397,7 @@ def _build(tree: Any, source: str, report: _Report, templates: _Templates | None
         return None
     return Policy(name=name, steps=tuple(steps), description=description, timezone=timezone,
                   min_gap_days=min_gap, min_balance=min_balance, calendar=calendar, source=source,
-                  penalties_after_principal=after_principal)
+                  penalties_after_principal=after_principal, one_message_per_day=one_message)
 
 
 def _check(text: str, source: str, check_templates: bool) -> tuple[Policy | None, _Report]:

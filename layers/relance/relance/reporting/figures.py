@@ -10,7 +10,9 @@ from decimal import Decimal
 
 ZERO = Decimal("0")
 BUCKETS = ("not due", "1–30", "31–60", "61–90", "90+")
-OWED = ("open", "handed_off", "declined")
+# Still owed: open (chased, paused or « à décider »), with a partner, or declined before decisions existed.
+OWED = ("open", "handed_off", "escalation_declined", "declined")
+WRITTEN_OFF = ("written_off",)
 
 
 @dataclass
@@ -25,6 +27,7 @@ class Invoice:
     balance: Decimal
     status: str = "open"
     valid: bool = True
+    to_decide: bool = False      # open and owed, waiting for the team's decision (refused or expired hand-off)
 
 
 def money(value: Decimal) -> str:
