@@ -79,8 +79,9 @@ def _entry(trn: Any, account: str, where: str) -> StatementEntry:
     user = _text(trn, "DTUSER")
     name = _text(trn, "NAME") or _text(trn, "PAYEE/NAME")
     memo = _text(trn, "MEMO")
-    payer_account = trn.find("BANKACCTTO") if amount < 0 else trn.find("BANKACCTFROM")
-    iban = clean_iban(_text(payer_account, "ACCTID")) if payer_account is not None else ""
+    # OFX has no payer account; some banks put the other party's account in BANKACCTTO.
+    other_account = trn.find("BANKACCTTO")
+    iban = clean_iban(_text(other_account, "ACCTID")) if other_account is not None else ""
     return StatementEntry(
         account=account, booking_date=_date(posted, where, "DTPOSTED"), amount=abs(amount), credit=amount > 0,
         currency="EUR", value_date=_date(user, where, "DTUSER") if user else None,
