@@ -56,7 +56,8 @@ def camt(moves: tuple[Move, ...] = MOVES, version: str = "08", currency: str = "
         if m.rf:
             remittance += (f"<Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry></Tp><Ref>{m.rf}</Ref>"
                            "</CdtrRefInf></Strd>")
-        tx_amount = f"{amount}<CdtDbtInd>{indicator}</CdtDbtInd>" if new else f"<AmtDtls><TxAmt>{amount}</TxAmt></AmtDtls>"
+        tx_amount = (f"{amount}<CdtDbtInd>{indicator}</CdtDbtInd>" if new
+                     else f"<AmtDtls><TxAmt>{amount}</TxAmt></AmtDtls>")
         status = "<Sts><Cd>BOOK</Cd></Sts>" if int(version) >= 8 else "<Sts>BOOK</Sts>"
         entries.append(
             f"<Ntry>{amount}<CdtDbtInd>{indicator}</CdtDbtInd>{status}"

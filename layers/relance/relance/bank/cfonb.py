@@ -44,7 +44,7 @@ def signed_amount(zone: str, decimals: int, where: str) -> Decimal:
     if not zone.strip():
         raise BankFileError("movement without amount", where)
     digits, code = zone[:-1], zone[-1]
-    if not digits.isdigit() or code not in _POSITIVE and code not in _NEGATIVE:
+    if not digits.isdigit() or (code not in _POSITIVE and code not in _NEGATIVE):
         raise BankFileError(f"amount {zone!r} is not digits ending with a sign code ({{, A-I, }}, J-R)", where)
     last = _POSITIVE.get(code, _NEGATIVE.get(code, 0))
     value = Decimal(f"{digits}{last}").scaleb(-decimals)

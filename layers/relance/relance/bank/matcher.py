@@ -151,7 +151,7 @@ def decide(entry: StatementEntry, invoices: Sequence[OpenInvoice], iban_customer
     payer_customers = sorted(by_name | known)
     fits = {c: exact_subsets(amount, by_customer.get(c, [])) for c in payer_customers}
     fitting = {c: subsets for c, subsets in fits.items() if subsets}
-    if len(fitting) == 1:
+    if len(payer_customers) == 1 and len(fitting) == 1:   # two candidate customers: a person decides
         (customer, subsets), = fitting.items()
         if len(subsets) == 1:
             combo = subsets[0]

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-_PREFIX = re.compile(r"\b(?:FACTURES?|FACT|FCT|INVOICES?|INV|REF|REFERENCE)\b\.?\s*(?:N\s*°|NO\b|NUM\b|N\b)?"
+_PREFIX = re.compile(r"\b(?:FACTURES?|FACT|FCT|INVOICES?|INV|REF|REFERENCE)(?![A-Z])\.?\s*(?:N\s*°|NO\b|NUM\b|N\b)?"
                      r"|\bF\s*°|\bN\s*°|\bNO\b\.?", re.IGNORECASE)
 _SEPARATORS = r"[\s\-_./]*"
 _RF = re.compile(r"\bRF\s*\d\d(?:\s*[A-Z0-9]){1,21}\b")
