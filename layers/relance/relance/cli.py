@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "relance.ops.cli",
     "relance.simulate.cli",
     "relance.gdpr_cli",
+    "relance.bank.cli",
 )
 
 

@@ -26,7 +26,7 @@ TASK_STEP = "bank_unmatched"
 @dataclass
 class EntryResult:
     entry: StatementEntry
-    status: str                    # booked | unmatched | already | ignored | matched (dry run) | failed
+    status: str    # booked | unmatched | already | ignored | failed; dry run: matched | parsed (no table)
     reason: str = ""
     payments: tuple[Allocation, ...] = ()
     candidates: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -57,7 +57,7 @@ class BankReport:
         return {"source": self.source, "ok": True, "kind": "bank_statement", "format": self.format,
                 "dry_run": self.dry_run,
                 "counts": {s: self.count(s) for s in ("booked", "matched", "unmatched", "already", "ignored",
-                                                      "failed")},
+                                                      "failed", "parsed")},
                 "entries": [r.to_json() for r in self.results]}
 
     def to_text(self) -> str:
@@ -134,7 +134,7 @@ def import_statement(data: bytes, source: str, ledger: Ledger | None, store: Ban
             report.results.append(EntryResult(entry, "ignored", "débit"))
             continue
         if store is None:
-            report.results.append(EntryResult(entry, "unmatched", "pas de table : rapprochement non calculé"))
+            report.results.append(EntryResult(entry, "parsed", "sans table : rapprochement non calculé"))
             continue
         seen = store.get_entry(entry.key)
         if seen is not None:
