@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 KINDS = ("sent", "approval_requested", "approved", "rejected", "handed_off", "paused", "resumed", "stopped",
-         "quarantined", "flagged")
+         "quarantined", "flagged", "payment", "payment_unmatched")
 CHANNELS = ("email", "sms", "letter", "task")
-OPTIONAL = ("step", "channel", "to", "subject", "partner", "reason", "file")
-_KIND_ORDER = {k: i for i, k in enumerate(("quarantined", "paused", "resumed", "sent", "flagged",
+OPTIONAL = ("step", "channel", "to", "subject", "partner", "reason", "file", "amount", "source")
+_KIND_ORDER = {k: i for i, k in enumerate(("quarantined", "payment", "payment_unmatched", "paused", "resumed",
+                                           "sent", "flagged",
                                            "approval_requested", "approved", "rejected", "handed_off",
                                            "stopped"))}
 

@@ -243,6 +243,10 @@ def _entry_text(entry: Mapping[str, Any], data: ReportData) -> str:
             parts.append(f"“{_e(entry['subject'])}”")
     elif entry.get("step"):
         parts.append(_e(entry["step"]))
+    if entry.get("amount"):              # payment / payment_unmatched lines
+        parts.append(_e(money(Decimal(str(entry["amount"])))))
+        if entry.get("source"):
+            parts.append(f"<span class='muted'>via {_e(entry['source'])}</span>")
     if invoices:
         parts.append(f"<span class='muted'>({_e(invoices)})</span>")
     if entry.get("partner"):
@@ -265,7 +269,8 @@ def timelines(data: ReportData) -> str:
     by_invoice = {i.id: i for i in data.invoices}
     for entry in data.lines:
         rows[str(entry.get("customer", ""))].append((str(entry["date"]), 1, _entry_text(entry, data)))
-    for day, iid, paid in data.payments:
+    logged = any(e.get("kind") == "payment" for e in data.lines)    # payments already in the log lines
+    for day, iid, paid in ([] if logged else data.payments):
         inv = by_invoice.get(iid)
         if inv:
             html = (f'<span class="tag k-payment">payment</span> {_e(money(paid))} '

@@ -289,6 +289,8 @@ class SeasonRunner:
             if event.type == "payment" and event.invoice and event.amount is not None:
                 record = ledger.record_payment(event.invoice, event.amount, day, event.reference)
                 self.result.payments.append((day, event.invoice, event.amount))
+                self.log.add(line(day.isoformat(), "payment", record.customer_id, [event.invoice],
+                                  amount=f"{event.amount:.2f}", source="scenario"))
                 if facts:
                     facts.balance, facts.status = record.balance, record.status
             elif event.type == "dispute" and event.invoice:
@@ -301,9 +303,59 @@ class SeasonRunner:
                 self._decide(event, day)
             elif event.type == "crash":
                 faults.arm(event.point)
+            elif event.type == "bank_statement" and event.file is not None:
+                return self._bank_statement(event, day)
         except RelanceError as exc:
             self._refuse(event, str(exc))
         return {event.invoice} if event.invoice else set()
+
+    # ---- bank statements: dropped in the bucket, imported by the real ImportFunction -----------------
+    def _bank_statement(self, event: Event, day: dt.date) -> set[str]:
+        """Drop the file under statements/ as a bank export would be, deliver the S3 event to the imports
+        function, and log what its report says: one ``payment`` line per invoice paid, one
+        ``payment_unmatched`` line per entry put to the team. Returns the invoices it paid."""
+        import json
+
+        from relance.simulate.bank import statement_event
+
+        assert event.file is not None
+        bucket = self.aws.resources["LettersBucket"]
+        key = f"statements/{event.file.name}"
+        s3 = runtime.client("s3")
+        s3.put_object(Bucket=bucket, Key=key, Body=event.file.read_bytes())
+        when = dt.datetime.combine(day, dt.time(7, 0), tzinfo=PARIS)
+        self.aws.invoke("ImportFunction", statement_event(bucket, key, when))
+        report_key = key.rsplit(".", 1)[0] + ".report.json"
+        report = json.loads(s3.get_object(Bucket=bucket, Key=report_key)["Body"].read())
+        if not report.get("ok"):
+            reason = "; ".join(str(e.get("reason", "")) for e in report.get("errors", []))
+            raise RelanceError(f"statement {event.file.name} refused: {reason}")
+        iso = day.isoformat()
+        paid: set[str] = set()
+        for entry in report.get("entries", []):
+            if entry.get("status") == "booked":
+                for payment in entry.get("payments", []):
+                    invoice, amount = str(payment["invoice"]), _amount(payment["amount"])
+                    paid.add(invoice)
+                    self.result.payments.append((day, invoice, amount))
+                    self.log.add(line(iso, "payment", str(payment.get("customer", "")), [invoice],
+                                      amount=f"{amount:.2f}", source="bank", reason=entry.get("reason", "")))
+            elif entry.get("status") in ("unmatched", "failed"):
+                candidates = entry.get("candidates") or {}
+                customer = next(iter(candidates)) if len(candidates) == 1 else ""
+                invoices = sorted({i for ids in candidates.values() for i in ids})
+                self.log.add(line(iso, "payment_unmatched", customer, invoices, amount=entry.get("amount", ""),
+                                  reason=entry.get("reason", "")))
+        # The payments are dated the bank's booking day (before today): read their history now.
+        first = min((dt.date.fromisoformat(e["date"]) for e in report.get("entries", [])), default=day)
+        history = []
+        for iid in sorted(paid):
+            for item in events_between(self.store, iid, min(first, day), day):
+                if item["sk"] not in self._seen_events:
+                    self._seen_events.add(item["sk"])
+                    history.append((iid, item))
+        self._history_lines(iso, history)
+        return paid
 
     def _refuse(self, event: Event, why: str) -> None:
         message = f"{self.scenario.path}:{event.line}: {event.type} on {event.date} refused: {why}"

@@ -44,6 +44,7 @@ EVENT_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "outage": ((), ()),
     "duplicate_run": ((), ()),
     "crash": (("point",), ()),
+    "bank_statement": (("file",), ()),     # a statement dropped under statements/ of the bucket
 }
 CRASH_POINTS = ("after_send", "after_record")
 MAX_DAYS = 3 * 366
@@ -71,6 +72,7 @@ class Event:
     reason: str = ""
     point: str = ""
     reference: str | None = None
+    file: Path | None = None               # bank_statement: the statement file on disk
 
 
 @dataclass(frozen=True)
@@ -261,7 +263,8 @@ def parse_scenario(text: str, name: str = "<scenario>", base: Path | None = None
     invoices, inv_lines = _records(doc, "invoices", INVOICE_KEYS, "invoice", errors)
     lines.update(inv_lines)
     events = _events(doc.get("events"), _line(doc, "events"), start, end,
-                     {str(c.get("id")) for c in customers}, {str(i.get("id")) for i in invoices}, errors)
+                     {str(c.get("id")) for c in customers}, {str(i.get("id")) for i in invoices}, errors,
+                     base or Path.cwd())
     if errors.lines or policy is None or start is None or end is None:
         raise ScenarioError(errors.lines or [f"{name}:1: invalid scenario"])
     return Scenario(Path(name), start, end, policy_path, policy, company, customers, invoices, events, lines)
@@ -320,8 +323,16 @@ def _records(doc: LineDict, key: str, allowed: tuple[str, ...], what: str, error
     return records, lines
 
 
+def _statement_file(value: Any, base: Path) -> Path | None:
+    """A bank_statement's file: relative paths resolve from the current folder (DESIGN.md)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    path = Path(value)
+    return path if path.is_absolute() else base / path
+
+
 def _events(value: Any, line: int, start: dt.date | None, end: dt.date | None, customers: set[str],
-            invoices: set[str], errors: _Errors) -> list[Event]:
+            invoices: set[str], errors: _Errors, base: Path | None = None) -> list[Event]:
     if value is None:
         return []
     if not isinstance(value, LineList):
@@ -385,9 +396,16 @@ def _events(value: Any, line: int, start: dt.date | None, end: dt.date | None, c
         if kind == "crash" and point not in CRASH_POINTS:
             errors.add(item.line_of("point"), f"crash event: point must be one of {', '.join(CRASH_POINTS)}")
             ok = False
+        statement = None
+        if kind == "bank_statement":
+            statement = _statement_file(item.get("file"), base or Path.cwd())
+            if statement is None or not statement.is_file():
+                errors.add(item.line_of("file"), f"bank_statement event: file {item.get('file')!r} not found "
+                                                 "(relative paths resolve from the current folder)")
+                ok = False
         if ok and day is not None:
             reason = item.get("reason", item.get("note", ""))
             events.append(Event(day, str(kind), item.line, invoice, customer, amount, until,
-                                str(reason or ""), point, item.get("reference")))
+                                str(reason or ""), point, item.get("reference"), statement))
     events.sort(key=lambda e: (e.date, e.line))
     return events
