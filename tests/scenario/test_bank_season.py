@@ -1,0 +1,50 @@
+"""The bank season (events/scenarios/bank.yaml): a camt.053 statement dropped twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from season_checks import check_all, customer_sends
+
+from relance.simulate.runner import SeasonResult
+
+Season = Callable[[str], SeasonResult]
+PAID_IN_FULL = {"F-2026-031", "F-2026-033", "F-2026-034", "F-2026-036"}
+
+
+def test_statement_dropped_twice_books_each_payment_once(season: Season) -> None:
+    result = season("bank")
+    check_all(result.lines, result.scenario.policy)
+    payments = sorted((e["date"], e["invoices"][0], e["amount"], e["source"]) for e in result.lines
+                      if e["kind"] == "payment")
+    assert payments == [("2026-05-04", "F-2026-031", "1800.00", "bank"),     # full, reference in the text
+                        ("2026-05-04", "F-2026-032", "1000.00", "bank"),     # partial
+                        ("2026-05-04", "F-2026-033", "600.00", "bank"),      # one transfer for two invoices
+                        ("2026-05-04", "F-2026-034", "850.50", "bank"),
+                        ("2026-05-04", "F-2026-036", "990.00", "bank")]      # RF creditor reference
+    assert all(len(e["invoices"]) == 1 and e["reason"] for e in result.lines if e["kind"] == "payment")
+    facts = result.invoices
+    assert {i for i in PAID_IN_FULL if facts[i].status == "paid"} == PAID_IN_FULL
+    assert facts["F-2026-032"].balance == 1400 and facts["F-2026-032"].status == "open"
+
+
+def test_nothing_more_is_sent_to_those_who_paid(season: Season) -> None:
+    result = season("bank")
+    stopped = {i for e in result.lines if e["kind"] == "stopped" and e["reason"] == "paid" for i in e["invoices"]}
+    assert stopped == PAID_IN_FULL
+    late = [e for e in customer_sends(result.lines) if e["date"] >= "2026-05-04" and set(e["invoices"]) & stopped]
+    assert late == []
+    assert [e for e in customer_sends(result.lines) if e["date"] > "2026-05-04" and "F-2026-032" in e["invoices"]]
+    assert [e for e in customer_sends(result.lines) if e["date"] > "2026-05-04" and "F-2026-035" in e["invoices"]]
+
+
+def test_the_unknown_transfer_goes_to_the_team_once_unbooked(season: Season) -> None:
+    result = season("bank")
+    (unmatched,) = [e for e in result.lines if e["kind"] == "payment_unmatched"]
+    assert unmatched["amount"] == "777.00" and unmatched["date"] == "2026-05-04"
+    assert "payeur inconnu" in unmatched["reason"]
+    tasks = [e for e in result.lines if e["kind"] == "sent" and e.get("step") == "bank_unmatched"]
+    assert [(e["date"], e["channel"]) for e in tasks] == [("2026-05-04", "task")]
+    assert not [e for e in result.lines if e["kind"] == "payment" and e["amount"] == "777.00"]
+    assert dt.date(2026, 5, 5) in result.scenario.days and not result.refused
