@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -111,12 +112,11 @@ def _entry(ntry: Any, account: str, where: str) -> list[StatementEntry]:
     details = list(ntry.iterfind("{*}NtryDtls/{*}TxDtls"))
     if status and status not in ("BOOK",):
         return []          # pending or informational entries are not money received yet
-    base = {"account": account, "booking_date": booked, "currency": currency, "value_date": value_date,
-            "credit": indicator == "CRDT"}
+    base = StatementEntry(account=account, booking_date=booked, amount=amount, credit=indicator == "CRDT",
+                          currency=currency, value_date=value_date, where=where)
     if len(details) <= 1:
         tx = details[0] if details else None
-        return [StatementEntry(amount=amount, bank_ref=_text(tx, "{*}Refs/{*}AcctSvcrRef") or entry_ref,
-                               where=where, **base, **_tx_fields(tx, ntry))]
+        return [replace(base, bank_ref=_text(tx, "{*}Refs/{*}AcctSvcrRef") or entry_ref, **_tx_fields(tx, ntry))]
     entries = []
     for index, tx in enumerate(details, start=1):
         sub = f"{where} transaction {index}"
@@ -126,11 +126,11 @@ def _entry(ntry: Any, account: str, where: str) -> list[StatementEntry]:
         if found[1] and found[1] != "EUR":
             raise BankFileError(f"transaction in {found[1]}; only EUR accounts are read", sub)
         ref = _text(tx, "{*}Refs/{*}AcctSvcrRef") or (f"{entry_ref}-{index}" if entry_ref else "")
-        entries.append(StatementEntry(amount=found[0], bank_ref=ref, where=sub, **base, **_tx_fields(tx, ntry)))
+        entries.append(replace(base, amount=found[0], bank_ref=ref, where=sub, **_tx_fields(tx, ntry)))
     return entries
 
 
-def _tx_fields(tx: Any, ntry: Any) -> dict[str, str]:
+def _tx_fields(tx: Any, ntry: Any) -> dict[str, Any]:
     remittance = " ".join(_all_text(tx, "{*}RmtInf/{*}Ustrd") or _all_text(ntry, "{*}AddtlNtryInf"))
     structured = _text(tx, "{*}RmtInf/{*}Strd/{*}CdtrRefInf/{*}Ref")
     # Debtor: v2-v7 RltdPties/Dbtr/Nm, v8 RltdPties/Dbtr/Pty/Nm.

@@ -38,7 +38,7 @@ def parse_ofx(data: bytes, source: str) -> Statement:
         message = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise BankFileError(f"not a readable OFX file ({message})", source) from None
     root = tree.getroot()
-    statements = list(root.iter("STMTRS"))
+    statements = list(root.iter("STMTRS")) if root is not None else []
     if not statements:
         raise BankFileError("no bank statement (STMTRS) in the OFX file", source)
     entries: list[StatementEntry] = []
