@@ -152,3 +152,9 @@ def test_batch_booking_gives_one_entry_per_transaction() -> None:
     entries = parse_statement(data, "b.xml").entries
     assert [(e.key, e.amount, e.payer_name, e.remittance) for e in entries] == [
         ("B1-1", Decimal("300.00"), "X", "F-2026-031"), ("B1-2", Decimal("100.00"), "Y", "F-2026-032")]
+
+
+def test_a_bank_reference_used_twice_in_a_file_keeps_both_movements() -> None:
+    moves = (Move("VIR", dt.date(2026, 5, 4), Decimal("10.00"), "A", "", "x"),
+             Move("VIR", dt.date(2026, 5, 4), Decimal("20.00"), "B", "", "y"))
+    assert [e.key for e in parse_statement(cfonb(moves), "r.txt").entries] == ["VIR", "VIR-2"]

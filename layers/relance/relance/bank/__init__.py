@@ -35,13 +35,29 @@ def parse_statement(data: bytes, source: str) -> Statement:
     if kind == "camt053":
         from relance.bank.camt import parse_camt053
 
-        return parse_camt053(data, source)
+        return _distinct_keys(parse_camt053(data, source))
     if kind == "ofx":
         from relance.bank.ofx import parse_ofx
 
-        return parse_ofx(data, source)
+        return _distinct_keys(parse_ofx(data, source))
     if kind == "cfonb120":
         from relance.bank.cfonb import parse_cfonb120
 
-        return parse_cfonb120(data, source)
+        return _distinct_keys(parse_cfonb120(data, source))
     raise BankFileError("not a bank statement: expected camt.053 (XML), OFX or CFONB 120", f"{source}:1")
+
+
+def _distinct_keys(statement: Statement) -> Statement:
+    """A bank reference used twice in one file (a bank writing a constant there) must not make the second
+    movement look already booked: the n-th use gets ``-n``. Deterministic, so a re-import finds the same."""
+    from dataclasses import replace
+
+    seen: dict[str, int] = {}
+    entries = []
+    for entry in statement.entries:
+        key = entry.key
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            entry = replace(entry, bank_ref=f"{entry.bank_ref or key}-{seen[key]}")
+        entries.append(entry)
+    return replace(statement, entries=tuple(entries))
