@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 
+import pytest
 from season_checks import check_all, customer_sends
 
-from relance.simulate.runner import SeasonResult
+from relance.simulate.runner import SeasonResult, run_season
+from relance.simulate.scenario import parse_scenario
 
 Season = Callable[[str], SeasonResult]
+REPO = Path(__file__).resolve().parents[2]
 PAID_IN_FULL = {"F-2026-031", "F-2026-033", "F-2026-034", "F-2026-036"}
 
 
@@ -48,3 +52,17 @@ def test_the_unknown_transfer_goes_to_the_team_once_unbooked(season: Season) -> 
     assert [(e["date"], e["channel"]) for e in tasks] == [("2026-05-04", "task")]
     assert not [e for e in result.lines if e["kind"] == "payment" and e["amount"] == "777.00"]
     assert dt.date(2026, 5, 5) in result.scenario.days and not result.refused
+
+
+@pytest.mark.parametrize("statement", ["releve.ofx", "releve.txt"])
+def test_ofx_and_cfonb_statements_give_the_same_payments(season: Season, statement: str,
+                                                         tmp_path: Path) -> None:
+    text = (REPO / "events" / "scenarios" / "bank.yaml").read_text(encoding="utf-8")
+    scenario = parse_scenario(text.replace("releve.xml", statement), "bank.yaml", REPO)
+    other = run_season(scenario, tmp_path)
+
+    def booked(result: SeasonResult) -> list[tuple[str, ...]]:
+        return sorted((e["date"], e["kind"], *e["invoices"], e.get("amount", "")) for e in result.lines
+                      if e["kind"] in ("payment", "payment_unmatched", "stopped"))
+
+    assert booked(other) == booked(season("bank"))

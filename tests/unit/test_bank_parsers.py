@@ -158,3 +158,12 @@ def test_a_bank_reference_used_twice_in_a_file_keeps_both_movements() -> None:
     moves = (Move("VIR", dt.date(2026, 5, 4), Decimal("10.00"), "A", "", "x"),
              Move("VIR", dt.date(2026, 5, 4), Decimal("20.00"), "B", "", "y"))
     assert [e.key for e in parse_statement(cfonb(moves), "r.txt").entries] == ["VIR", "VIR-2"]
+
+
+def test_the_sample_statements_are_the_generators_output() -> None:
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[2] / "events" / "statements"
+    assert (folder / "releve.xml").read_bytes() == camt()
+    assert (folder / "releve.ofx").read_bytes() == ofx_v1()
+    assert (folder / "releve.txt").read_bytes() == cfonb()
