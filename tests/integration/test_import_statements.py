@@ -78,6 +78,8 @@ def test_camt_dropped_twice_books_once_and_puts_the_unknown_transfer_to_the_team
     payment = next(e for e in history if e["kind"] == "payment")
     assert payment["date"] == "2026-04-30"
     assert payment["details"]["reference"] == "bank:statements/releve.xml#2026043000001"
+    match = next(e for e in history if e["kind"] == "bank_match")
+    assert match["details"]["reason"] == "référence F-2026-031 trouvée dans le libellé"
     (task,) = _tasks(embedded)
     assert "777,00 €" in task[0] and "relance bank match 2026050400003" in task[1]
     assert task[2]["step"]["Value"] == "bank_unmatched"
@@ -118,3 +120,14 @@ def test_manual_match_from_the_cli(drop: Any, embedded: EmbeddedAws, monkeypatch
     assert main(["bank", "match", "2026050400003", "F-2026-035"]) == 2
     assert "already booked" in capsys.readouterr().err
     assert main(["bank", "import", "/nonexistent.xml"]) == 2
+
+
+def test_open_invoices_are_those_still_owed_with_their_customer_name(drop: Any) -> None:
+    from relance.models import InvoiceStatus
+
+    drop.ledger.set_status("F-2026-035", TODAY, InvoiceStatus.HANDED_OFF, "handed off to an agency")
+    drop.ledger.set_status("F-2026-036", TODAY, InvoiceStatus.WRITTEN_OFF, "written off")
+    found = {i.invoice_id: (i.customer_id, i.balance, i.customer_name)
+             for i in DynamoBankStore(drop.ledger.store).open_invoices()}
+    assert "F-2026-036" not in found and len(found) == 5
+    assert found["F-2026-035"] == ("C4", Decimal("1200.00"), "Atelier Durand")      # handed off: still owed

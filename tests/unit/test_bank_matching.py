@@ -195,12 +195,16 @@ class FakeRecord:
 class FakeLedger:
     store: FakeStore
     payments: list[tuple[str, Decimal, dt.date, str]] = field(default_factory=list)
+    notes: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
 
     def record_payment(self, invoice_id: str, amount: Decimal, paid_on: dt.date, reference: str | None = None
                        ) -> None:
         self.payments.append((invoice_id, amount, paid_on, reference or ""))
         self.store.invoices = [replace(i, balance=i.balance - amount) if i.invoice_id == invoice_id else i
                                for i in self.store.invoices]
+
+    def note(self, invoice_id: str, today: dt.date, kind: str, details: Mapping[str, Any]) -> None:
+        self.notes.append((invoice_id, kind, dict(details)))
 
     def invoice(self, invoice_id: str) -> FakeRecord:
         for i in self.store.invoices:
@@ -236,6 +240,9 @@ def test_statement_imported_twice_books_once_and_tasks_once() -> None:
     assert len(tasks) == 1 and "777,00 €" in tasks[0][0] and "relance bank match 2026050400003" in tasks[0][1]
     assert ledger.payments[0][2] == dt.date(2026, 4, 30)       # booked on the bank's booking date
     assert ledger.payments[0][3] == "bank:statements/releve.xml#2026043000001"
+    assert ledger.notes[0] == ("F-2026-031", "bank_match", {
+        "entry": "2026043000001", "source": "statements/releve.xml",
+        "reason": "référence F-2026-031 trouvée dans le libellé"})
     again = _run(camt(), "statements/releve.xml", store, ledger, tasks)
     assert _paid(ledger) == PAID and len(tasks) == 1
     assert again.count("already") == 5 and again.count("booked") == 0

@@ -113,11 +113,15 @@ def _after(invoices: list[OpenInvoice], paid: tuple[Allocation, ...]) -> list[Op
 
 
 def book(ledger: Ledger, store: BankStore, source: str, entry: StatementEntry, payments: tuple[Allocation, ...],
-         today: dt.date) -> None:
-    """Record each payment through the ledger, then learn the payer's IBAN for next time."""
+         today: dt.date, reason: str = "") -> None:
+    """Record each payment through the ledger (with the match's reason in the invoice's history), then learn
+    the payer's IBAN for next time."""
     paid_on = min(entry.booking_date, today)
     for allocation in payments:
         ledger.record_payment(allocation.invoice_id, allocation.amount, paid_on, reference_of(source, entry))
+        if reason:
+            ledger.note(allocation.invoice_id, paid_on, "bank_match",
+                        {"entry": entry.key, "source": source, "reason": reason[:500]})
     customers = {a.customer_id for a in payments}
     if entry.payer_iban and len(customers) == 1:
         store.learn_iban(entry.payer_iban, customers.pop(), today)
@@ -163,7 +167,7 @@ def import_statement(data: bytes, source: str, ledger: Ledger | None, store: Ban
             continue
         assert ledger is not None
         try:
-            book(ledger, store, source, entry, decision.allocations, today)
+            book(ledger, store, source, entry, decision.allocations, today, decision.reason)
         except RelanceError as exc:
             # Claimed but not (fully) booked: never retried automatically (at most once); a person decides.
             failed = Decision(f"{decision.reason} ; non comptabilisé : {exc}", decision.rule,
@@ -199,7 +203,7 @@ def match_entry(key: str, invoice_ids: list[str], ledger: Ledger, store: BankSto
     decision = Decision(reason, "manual", payments)
     if not store.claim_entry(key, _record(entry, str(seen.get("source", "")), decision, "booked", today)):
         raise ValidationError("this entry was booked meanwhile; nothing done", f"entry {key}")
-    book(ledger, store, str(seen.get("source", "")), entry, payments, today)
+    book(ledger, store, str(seen.get("source", "")), entry, payments, today, reason)
     return EntryResult(entry, "booked", reason, payments)
 
 

@@ -47,15 +47,18 @@ class DynamoBankStore:
         return self.store.table
 
     def open_invoices(self) -> list[OpenInvoice]:
+        """Invoices still owed (open or handed off, not quarantined) with their customer's name: one Scan."""
         names: dict[str, str] = {}
         found: list[tuple[str, str, Decimal, dt.date]] = []
         paginator = self._client.get_paginator("scan")
         pages = paginator.paginate(
             TableName=self._table,
-            FilterExpression="(#t = :invoice AND #s = :open) OR #t = :customer",
+            # handed off invoices are still owed (a partner collects them): a payment to them is booked too
+            FilterExpression="(#t = :invoice AND #s IN (:open, :handed)) OR #t = :customer",
             ProjectionExpression="pk, #t, #s, balance, #d.customer, #d.due, #d.#n, quarantined",
             ExpressionAttributeNames={"#t": "type", "#s": "status", "#d": "data", "#n": "name"},
-            ExpressionAttributeValues=_to_item({":invoice": "invoice", ":open": "open", ":customer": "customer"}))
+            ExpressionAttributeValues=_to_item({":invoice": "invoice", ":open": "open", ":handed": "handed_off",
+                                                ":customer": "customer"}))
         for page in pages:
             for raw in page["Items"]:
                 item = _from_item(raw)
