@@ -203,10 +203,4 @@ def decide(entry: StatementEntry, invoices: Sequence[OpenInvoice], iban_customer
                     f"{customer}", "no_fit", candidates=candidates)
 
 
-def rf_for_text(invoice_id: str) -> str:
-    """The RF reference of an invoice in groups of four, as printed (``RF18 F202 6031``)."""
-    rf = creditor_reference(invoice_id)
-    return " ".join(rf[i:i + 4] for i in range(0, len(rf), 4))
-
-
 __all__ = ["Allocation", "Decision", "allocate", "canonical", "customers_named", "decide", "euros", "exact_subsets"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from typing import Any
 
 from relance.bank import Statement, StatementEntry, parse_statement
@@ -206,6 +205,3 @@ def match_entry(key: str, invoice_ids: list[str], ledger: Ledger, store: BankSto
     book(ledger, store, str(seen.get("source", "")), entry, payments, today, reason)
     return EntryResult(entry, "booked", reason, payments)
 
-
-def total(payments: tuple[Allocation, ...]) -> Decimal:
-    return sum((a.amount for a in payments), ZERO)
