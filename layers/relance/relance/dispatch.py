@@ -63,6 +63,7 @@ class Dispatcher:
     start_escalation: Callable[[dict[str, Any]], str] | None = None
     renderer: Callable[[str, Sequence[str], MessageContext], Rendered] = render
     attachments: Callable[[str], bytes | None] | None = None   # S3 key -> original invoice PDF
+    debtor_link: Callable[[str, dt.date], str | None] | None = None   # customer, day -> the debtor's page link
 
     # ---- entry point -----------------------------------------------------------------------------
     def dispatch_customer(self, customer_id: str, run_date: dt.date) -> DispatchReport:
@@ -213,7 +214,8 @@ class Dispatcher:
 
     def _message(self, customer: Customer, step: Any, records: Sequence[InvoiceRecord],
                  run_date: dt.date) -> OutgoingMessage:
-        ctx = self.context(customer, step.id, records, run_date)
+        link = self.debtor_link(customer.id, run_date) if self.debtor_link else None
+        ctx = self.context(customer, step.id, records, run_date, {"debtor_link": link} if link else None)
         needs_pdf = tuple(step.channels) + (("letter",) if not customer.email or customer.email_bounced else ())
         rendered = self.renderer(step.template, needs_pdf, ctx)
         extra = []

@@ -6,9 +6,11 @@ process, as a warm Lambda would keep them.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -103,4 +105,21 @@ def dispatcher(settings: Settings) -> Dispatcher:
 
     return Dispatcher(store(settings), ledger(settings), channels, company(settings),
                       start_escalation=start_escalation if settings.state_machine_arn else None,
-                      attachments=attachment)
+                      attachments=attachment, debtor_link=debtor_links(settings))
+
+
+def debtor_links(settings: Settings) -> Callable[[str, dt.date], str] | None:
+    """The signer of the debtor's page links, when DEBTOR_PAGE_URL and the signing secret are set."""
+    base, secret = os.environ.get("DEBTOR_PAGE_URL", "").strip(), os.environ.get("APPROVAL_SECRET_ARN", "").strip()
+    if not base or not secret:
+        return None
+    from relance.adapters.aws.debtor_links import DynamoLinkStore
+    from relance.debtor.links import make_link
+    from relance.escalation.approvals import signing_key
+
+    links = DynamoLinkStore(store(settings))
+
+    def link(customer_id: str, day: dt.date) -> str:
+        return make_link(signing_key(secret, client("secretsmanager")), base, customer_id, day, links)
+
+    return link

@@ -85,6 +85,10 @@ class Policy:
     min_balance: Decimal = Decimal("0.00")
     calendar: CalendarSpec = CalendarSpec()
     source: str = ""                # the file it was loaded from ("" when built in code)
+    # The debtor's page (relance.debtor): days « déjà payé » pauses the ladder while the bank catches up,
+    # and how far ahead a promise may go before it becomes a request to the team.
+    paid_pause_days: int = 7
+    promise_max_days: int = 30
     index: dict[str, int] = field(init=False, repr=False)
     business: BusinessCalendar = field(init=False, repr=False)
 

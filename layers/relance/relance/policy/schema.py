@@ -80,6 +80,14 @@ def policy_schema() -> dict[str, Any]:
             },
             "min_gap_days": {"type": "integer", "minimum": 0, "maximum": 365, "default": 0},
             "min_balance": {**AMOUNT_SCHEMA, "default": "0.00"},
+            "debtor_page": {
+                "type": "object", "additionalProperties": False,
+                "description": "The debtor's page: pause after « déjà payé », furthest promise date.",
+                "properties": {
+                    "paid_pause_days": {"type": "integer", "minimum": 1, "maximum": 90, "default": 7},
+                    "promise_max_days": {"type": "integer", "minimum": 1, "maximum": 90, "default": 30},
+                },
+            },
             "steps": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/step"}},
         },
         "$defs": {"when": when, "route_entry": route_entry, "step": step},

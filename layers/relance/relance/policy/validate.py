@@ -23,7 +23,8 @@ from relance.policy.conditions import Condition, conditions, parse_policy_amount
 from relance.policy.loader import LineDict, LineList, YamlProblem, parse_yaml
 from relance.policy.model import CalendarSpec, Policy, RouteEntry, Step
 
-TOP_KEYS = ("name", "description", "timezone", "calendar", "min_gap_days", "min_balance", "steps")
+TOP_KEYS = ("name", "description", "timezone", "calendar", "min_gap_days", "min_balance", "steps",
+            "debtor_page")
 CALENDAR_KEYS = ("country", "subdivision", "skip_weekends", "skip_holidays")
 STEP_BASE_KEYS = ("id", "at", "action", "when")
 ROUTE_KEYS = ("when", "partner")
@@ -357,6 +358,8 @@ def _build(tree: Any, source: str, report: _Report, templates: _Templates | None
         except ValueError as exc:
             report.add(tree.line_of("min_balance"), f"'min_balance': {exc}")
 
+    debtor = _debtor_page(tree, report)
+
     steps: list[Step] = []
     raw_steps = tree.get("steps")
     if "steps" not in tree:
@@ -383,7 +386,28 @@ def _build(tree: Any, source: str, report: _Report, templates: _Templates | None
     if report.items or name is None:
         return None
     return Policy(name=name, steps=tuple(steps), description=description, timezone=timezone,
-                  min_gap_days=min_gap, min_balance=min_balance, calendar=calendar, source=source)
+                  min_gap_days=min_gap, min_balance=min_balance, calendar=calendar, source=source, **debtor)
+
+
+def _debtor_page(tree: Any, report: _Report) -> dict[str, int]:
+    """``debtor_page: {paid_pause_days: 7, promise_max_days: 30}`` (both optional, whole days 1-90)."""
+    if "debtor_page" not in tree:
+        return {}
+    section = tree["debtor_page"]
+    if not isinstance(section, dict):
+        report.add(tree.line_of("debtor_page"), "'debtor_page' must be a mapping "
+                                                "(paid_pause_days, promise_max_days)")
+        return {}
+    found: dict[str, int] = {}
+    for key, value in section.items():
+        line = section.line_of(key) if hasattr(section, "line_of") else tree.line_of("debtor_page")
+        if key not in ("paid_pause_days", "promise_max_days"):
+            report.add(line, f"unknown key {key!r} in 'debtor_page' (paid_pause_days, promise_max_days)")
+        elif isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 90:
+            report.add(line, f"'debtor_page.{key}' must be a whole number of days from 1 to 90, not {value!r}")
+        else:
+            found[key] = value
+    return found
 
 
 def _check(text: str, source: str, check_templates: bool) -> tuple[Policy | None, _Report]:
