@@ -45,7 +45,10 @@ EVENT_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "duplicate_run": ((), ()),
     "crash": (("point",), ()),
     "bank_statement": (("file",), ()),     # a statement dropped under statements/ of the bucket
+    # the debtor follows the link of the latest message received: paid | dispute (reason) | promise (until)
+    "debtor_reply": (("customer", "answer"), ("reason", "until", "reference")),
 }
+DEBTOR_ANSWERS = ("paid", "dispute", "promise")
 CRASH_POINTS = ("after_send", "after_record")
 MAX_DAYS = 3 * 366
 
@@ -73,6 +76,7 @@ class Event:
     point: str = ""
     reference: str | None = None
     file: Path | None = None               # bank_statement: the statement file on disk
+    answer: str = ""                       # debtor_reply: paid | dispute | promise
 
 
 @dataclass(frozen=True)
@@ -403,9 +407,21 @@ def _events(value: Any, line: int, start: dt.date | None, end: dt.date | None, c
                 errors.add(item.line_of("file"), f"bank_statement event: file {item.get('file')!r} not found "
                                                  "(relative paths resolve from the current folder)")
                 ok = False
+        answer = str(item.get("answer", ""))
+        if kind == "debtor_reply":
+            if answer not in DEBTOR_ANSWERS:
+                errors.add(item.line_of("answer"), f"debtor_reply event: answer must be one of "
+                                                   f"{', '.join(DEBTOR_ANSWERS)}, got {item.get('answer')!r}")
+                ok = False
+            elif answer == "promise" and "until" not in item:
+                errors.add(item.line, "debtor_reply event: a promise needs 'until' (the date the debtor will pay)")
+                ok = False
+            elif answer == "dispute" and not str(item.get("reason", "")).strip():
+                errors.add(item.line, "debtor_reply event: a dispute needs 'reason'")
+                ok = False
         if ok and day is not None:
             reason = item.get("reason", item.get("note", ""))
             events.append(Event(day, str(kind), item.line, invoice, customer, amount, until,
-                                str(reason or ""), point, item.get("reference"), statement))
+                                str(reason or ""), point, item.get("reference"), statement, answer))
     events.sort(key=lambda e: (e.date, e.line))
     return events
