@@ -97,8 +97,8 @@ TEXT: dict[str, dict[str, str]] = {
         "paid_legend": "J'ai déjà payé", "paid_on": "Date du paiement",
         "reference": "Référence du virement (facultatif)", "paid_button": "J'ai déjà payé",
         "promise_legend": "Je paierai le …", "until": "Date à laquelle vous réglerez",
-        "promise_help": "Jusqu'au {limit}, nous suspendons nos relances jusqu'à cette date. Au-delà, "
-                        "nous transmettons votre demande à notre équipe, qui vous répondra.",
+        "promise_help": "Pour une date allant jusqu'au {limit}, nous suspendons nos relances jusque-là. "
+                        "Au-delà, notre équipe étudie votre demande et vous répond.",
         "promise_button": "Je paierai à cette date",
         "dispute_legend": "Je conteste", "reason": "Ce qui ne va pas (facture, montant, livraison…)",
         "dispute_button": "Je conteste ces factures",
@@ -119,8 +119,8 @@ TEXT: dict[str, dict[str, str]] = {
         "paid_legend": "I have already paid", "paid_on": "Date of payment",
         "reference": "Transfer reference (optional)", "paid_button": "I have already paid",
         "promise_legend": "I will pay on …", "until": "Date you will pay",
-        "promise_help": "Up to {limit}, we hold our reminders until that date. Beyond it, we pass your "
-                        "request to our team, who will get back to you.",
+        "promise_help": "For a date up to {limit}, we hold our reminders until then. Beyond it, our "
+                        "team looks at your request and gets back to you.",
         "promise_button": "I will pay on this date",
         "dispute_legend": "I dispute", "reason": "What is wrong (invoice, amount, delivery…)",
         "dispute_button": "I dispute these invoices",

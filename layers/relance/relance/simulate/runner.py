@@ -405,7 +405,7 @@ class SeasonRunner:
         if not link:
             raise RelanceError(f"no message with a link to the debtor's page has reached customer {customer} yet")
         when = dt.datetime.combine(day, dt.time(9, 30), tzinfo=PARIS)
-        page = self.aws.invoke("DebtorPageFunction", _debtor_event("GET", link, None, when))
+        page = self.aws.invoke("DebtorPageFunction", debtor_event("GET", link, None, when))
         body = str(page.get("body", ""))
         sig = re.search(r'name="sig" value="([^"]+)"', body)
         if page.get("statusCode") != 200 or sig is None:
@@ -419,7 +419,7 @@ class SeasonRunner:
             form.append(("reason", event.reason))
         elif event.until:
             form.append(("until", event.until.isoformat()))
-        answer = self.aws.invoke("DebtorPageFunction", _debtor_event("POST", link, form, when))
+        answer = self.aws.invoke("DebtorPageFunction", debtor_event("POST", link, form, when))
         if answer.get("statusCode") != 200:
             raise RelanceError(f"the debtor's page refused the answer ({answer.get('statusCode')})")
         reason = {"dispute": event.reason, "promise": f"until {event.until}" if event.until else "",
@@ -572,7 +572,7 @@ class SeasonRunner:
             facts.status = str(item.get("status", facts.status))
 
 
-def _debtor_event(method: str, link: str, form: list[tuple[str, str]] | None,
+def debtor_event(method: str, link: str, form: list[tuple[str, str]] | None,
                   when: dt.datetime) -> dict[str, Any]:
     """An API Gateway (REST, proxy) event for the debtor's page, as a browser on a phone would send it."""
     import secrets
