@@ -10,7 +10,7 @@ from typing import Any
 from relance.policy import Policy
 
 TEAM_STEPS = {"flagged_claim", "approval_request", "approval_reminder", "handoff", "partner_submission",
-              "escalation_declined", "escalation_suspended", "bank_unmatched"}
+              "escalation_declined", "escalation_suspended", "bank_unmatched", "debtor_reply"}
 
 
 def day(entry: dict[str, Any]) -> dt.date:
