@@ -247,6 +247,8 @@ def _entry_text(entry: Mapping[str, Any], data: ReportData) -> str:
         parts.append(_e(money(Decimal(str(entry["amount"])))))
         if entry.get("source"):
             parts.append(f"<span class='muted'>via {_e(entry['source'])}</span>")
+    if entry.get("answer"):              # debtor_reply lines: what the debtor answered on the page
+        parts.append(f"<strong>{_e(entry['answer'])}</strong>")
     if invoices:
         parts.append(f"<span class='muted'>({_e(invoices)})</span>")
     if entry.get("partner"):
