@@ -42,6 +42,9 @@ class MemoryLinks:
         self.claims.add((link_id, digest))
         return True
 
+    def release_answer(self, link_id: str, digest: str) -> None:
+        self.claims.discard((link_id, digest))
+
 
 def _page(store: MemoryLinks) -> DebtorPage:
     services: Any = None          # check() never reaches the ledger

@@ -37,6 +37,8 @@ class LinkStore(Protocol):
 
     def claim_answer(self, link_id: str, digest: str, day: dt.date) -> bool: ...
 
+    def release_answer(self, link_id: str, digest: str) -> None: ...
+
 
 def _b64(digest: bytes) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

@@ -128,6 +128,19 @@ class DebtorPage:
                                            sort_keys=True).encode()).hexdigest()[:32]
         if not self.links.claim_answer(access.link_id, digest, today):
             return Reply(200, page.outcome_page(lang, "again"))
+        try:
+            outcome, until = self._record(customer, chosen, answer, details, today)
+        except Exception:
+            self.links.release_answer(access.link_id, digest)    # posting it again will record it
+            raise
+        ids = [r.invoice_id for r in chosen]
+        shown_until = _long(until, lang) if until else ""
+        return Reply(200, page.outcome_page(lang, outcome, until=shown_until),
+                     {"answer": answer, "outcome": outcome, "invoices": ids, **details})
+
+    def _record(self, customer: Customer, chosen: Sequence[InvoiceRecord], answer: str,
+                details: Mapping[str, str], today: dt.date) -> tuple[str, str]:
+        """Apply the answer through the ledger, note it in each history, tell the team: (outcome, until)."""
         policy = self.services.ledger.policy_for(customer)
         ids = [r.invoice_id for r in chosen]
         outcome = answer
@@ -158,9 +171,7 @@ class DebtorPage:
         if outcome != "promise":
             self._task(customer, chosen, today, {**details, "answer": answer, "outcome": outcome,
                                                  "pause_until": until if answer == "paid" else ""})
-        shown_until = _long(until, lang) if until else ""
-        return Reply(200, page.outcome_page(lang, outcome, until=shown_until),
-                     {"answer": answer, "outcome": outcome, "invoices": ids, **details})
+        return outcome, until
 
     def _task(self, customer: Customer, records: Sequence[InvoiceRecord], today: dt.date,
               extra: Mapping[str, Any]) -> None:

@@ -71,3 +71,8 @@ class DynamoLinkStore:
             self._client.put_item, TableName=self._table, ConditionExpression="attribute_not_exists(pk)",
             Item=_to_item({"pk": f"DEBTOR#{link_id}", "sk": f"ANSWER#{digest}", "type": "debtor_answer",
                            "date": day.isoformat(), "expires_at": _ttl(day, LINK_RETENTION_DAYS)}))
+
+    def release_answer(self, link_id: str, digest: str) -> None:
+        """Forget an answer whose recording failed, so that posting it again records it."""
+        self._client.delete_item(TableName=self._table,
+                                 Key=_to_item({"pk": f"DEBTOR#{link_id}", "sk": f"ANSWER#{digest}"}))
