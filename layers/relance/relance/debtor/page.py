@@ -60,8 +60,9 @@ _PAGE = """<h1>{{ t.title }}</h1>
 <span class="amt">{{ i.balance }}</span></div>{% endfor %}
 <div class="total"><span>{{ t.total }}</span><span>{{ total }}</span></div>
 <h2>{{ t.how }}</h2>
-<div class="pay">{{ t.holder }} : {{ company.name }}<br>IBAN : <code>{{ iban }}</code><br>
-{% if company.bic %}BIC : <code>{{ company.bic }}</code><br>{% endif %}{{ t.ref }} : <strong>{{ reference }}</strong>
+<div class="pay">{{ t.holder }}{{ t.colon }} {{ company.name }}<br>IBAN{{ t.colon }} <code>{{ iban }}</code><br>
+{% if company.bic %}BIC{{ t.colon }} <code>{{ company.bic }}</code><br>{% endif %}{{ t.ref }}{{ t.colon }}
+<strong>{{ reference }}</strong>
 {% if qr %}<div class="qr"><img alt="{{ t.qr_alt }}" src="{{ qr }}"><br><small>{{ t.qr }}</small></div>{% endif %}
 </div>
 <h2>{{ t.answer }}</h2>
@@ -86,7 +87,7 @@ _PAGE = """<h1>{{ t.title }}</h1>
 
 TEXT: dict[str, dict[str, str]] = {
     "fr": {
-        "title": "Vos factures en attente de règlement", "hello": "Bonjour",
+        "title": "Vos factures en attente de règlement", "hello": "Bonjour", "colon": "\u00a0:",
         "intro": "voici ce qui reste à régler à ce jour. Vous pouvez payer par virement ou nous répondre "
                  "en un clic ci-dessous.",
         "owed": "Ce qui reste dû", "invoice": "Facture", "due": "échéance le", "paid_already": "déjà réglé",
@@ -105,10 +106,10 @@ TEXT: dict[str, dict[str, str]] = {
         "valid": "Ce lien personnel est valable jusqu'au",
         "note_paused": "Relances suspendues jusqu'au {until} pour {invoice}.",
         "note_disputed": "Votre contestation de la facture {invoice} est en cours d'examen.",
-        "nothing": "Vous ne nous devez plus rien à ce jour. Merci !",
+        "nothing": "Vous ne nous devez plus rien à ce jour. Merci\u00a0!",
     },
     "en": {
-        "title": "Your invoices awaiting payment", "hello": "Hello",
+        "title": "Your invoices awaiting payment", "hello": "Hello", "colon": ":",
         "intro": "here is what remains to be paid today. You can pay by bank transfer or answer us in one "
                  "click below.",
         "owed": "What remains due", "invoice": "Invoice", "due": "due on", "paid_already": "already paid",
@@ -140,9 +141,9 @@ OUTCOMES: dict[str, dict[str, tuple[str, str]]] = {
                     "notre équipe revient vers vous rapidement."),
         "promise": ("Merci, c'est noté", "Nous ne vous relancerons pas avant le {until}."),
         "request": ("Votre demande est transmise", "Le {until} est au-delà du délai que nous pouvons "
-                    "accorder en ligne : notre équipe étudie votre demande et vous répond. D'ici là, les "
+                    "accorder en ligne\u00a0: notre équipe étudie votre demande et vous répond. D'ici là, les "
                     "relances prévues peuvent continuer."),
-        "again": ("Déjà enregistré", "Nous avions déjà reçu cette réponse : rien de plus n'est nécessaire."),
+        "again": ("Déjà enregistré", "Nous avions déjà reçu cette réponse\u00a0: rien de plus n'est nécessaire."),
         "bad": ("Réponse incomplète", "{why} Revenez en arrière pour corriger."),
         "limit": ("Trop de réponses aujourd'hui", "Ce lien a reçu trop de réponses aujourd'hui. Réessayez "
                   "demain ou écrivez-nous à {contact}."),
@@ -163,7 +164,7 @@ OUTCOMES: dict[str, dict[str, tuple[str, str]]] = {
 }
 REFUSED: dict[int, tuple[str, str]] = {
     403: ("Lien invalide ou expiré · Invalid or expired link",
-          "Ce lien n'est pas valide ou a expiré : utilisez le lien de notre dernier message, ou "
+          "Ce lien n'est pas valide ou a expiré\u00a0: utilisez le lien de notre dernier message, ou "
           "répondez-nous par courriel. · This link is not valid or has expired: use the link in our latest "
           "message, or answer us by email."),
     404: ("Introuvable · Not found", "Ce document n'est pas disponible. · This document is not available."),
