@@ -18,6 +18,7 @@ from relance import observability
 from relance.adapters.aws.debtor_links import DynamoLinkStore
 from relance.debtor import page
 from relance.debtor.service import Access, DebtorPage
+from relance.errors import NotFoundError
 from relance.escalation.approvals import signing_key
 from relance.escalation.services import APPROVAL_SECRET_ARN, Services, env
 
@@ -130,6 +131,8 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         return handle(event)
+    except NotFoundError:                        # the customer was erased (GDPR) since the link was sent
+        return _reply(403, page.refused_page(403))
     except Exception:
         logger.exception("debtor page failed")   # the traceback goes to the logs, never to the page
         return _reply(500, page.refused_page(500))
