@@ -1,4 +1,5 @@
-"""Imports the CSV and Factur-X files dropped under imports/ of the letters bucket (EventBridge S3 event)."""
+"""Imports the CSV and Factur-X files dropped under imports/ of the letters bucket (EventBridge S3 event),
+and the bank statements dropped under statements/."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from relance import observability, runtime
+from relance.adapters.aws.bank_files import import_statement_object, is_statement, sns_notify
 from relance.errors import ValidationError
 from relance.imports import today_paris
 from relance.imports.objects import dropped_objects, import_object
@@ -28,7 +30,11 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     results: list[dict[str, Any]] = []
     for obj in dropped_objects(event):
         try:
-            report = import_object(s3, ledger, obj, bucket)
+            if is_statement(obj.key):
+                notify = sns_notify(runtime.client("sns"), settings.task_topic_arn)
+                report = import_statement_object(s3, ledger, obj, bucket, notify)
+            else:
+                report = import_object(s3, ledger, obj, bucket)
         except ValidationError as exc:
             # A refused key: nothing was read, and no report is written next to a key we do not trust.
             logger.warning("import refused", extra={"key": obj.key, "reason": exc.message})
@@ -40,5 +46,10 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         errors = len(report.get("errors", []))
         logger.info("imported", extra={"key": obj.key, "ok": report["ok"], "refused_rows": errors})
         metrics.add_metric(name="ImportRowsRefused", unit=MetricUnit.Count, value=errors)
+        if "counts" in report:        # a bank statement: entries booked, put to the team, already seen...
+            metrics.add_metric(name="BankEntriesUnmatched", unit=MetricUnit.Count,
+                               value=report["counts"]["unmatched"] + report["counts"]["failed"])
+            results.append({"key": obj.key, "ok": report["ok"], "errors": errors, "counts": report["counts"]})
+            continue
         results.append({"key": obj.key, "ok": report["ok"], "errors": errors})
     return {"imports": results}

@@ -13,7 +13,7 @@ from relance.policy import Policy
 # outside the ladder's order, and it closes the invoice the day it goes out.
 STATEMENT_STEP = "penalty_statement"
 TEAM_STEPS = {"flagged_claim", "approval_request", "approval_reminder", "handoff", "partner_submission",
-              "escalation_declined", "escalation_suspended", "letters_to_post"}
+              "escalation_declined", "escalation_suspended", "letters_to_post", "bank_unmatched", "debtor_reply"}
 
 
 def day(entry: dict[str, Any]) -> dt.date:

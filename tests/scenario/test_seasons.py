@@ -35,7 +35,7 @@ def test_log_lines_follow_the_contract(season: Season) -> None:
         assert {"date", "kind", "customer", "invoices"} <= set(entry)
         assert entry["kind"] in KINDS
         assert set(entry) <= {"date", "kind", "customer", "invoices", "step", "channel", "to", "subject",
-                              "partner", "reason", "file"}
+                              "partner", "reason", "file", "amount", "source"}
         if entry["kind"] == "sent":
             assert entry["channel"] in ("email", "sms", "letter", "task")
         if "file" in entry:

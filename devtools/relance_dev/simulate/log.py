@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 KINDS = ("sent", "approval_requested", "approved", "rejected", "approval_expired", "handed_off", "paused",
-         "resumed", "stopped", "quarantined", "flagged")
+         "resumed", "stopped", "quarantined", "flagged", "payment", "payment_unmatched", "debtor_reply")
 CHANNELS = ("email", "sms", "letter", "task")
-OPTIONAL = ("step", "channel", "to", "subject", "partner", "reason", "file")
-_KIND_ORDER = {k: i for i, k in enumerate(("quarantined", "paused", "resumed", "sent", "flagged",
+OPTIONAL = ("step", "channel", "to", "subject", "partner", "reason", "file", "amount", "source", "answer")
+_KIND_ORDER = {k: i for i, k in enumerate(("quarantined", "payment", "payment_unmatched", "debtor_reply",
+                                           "paused", "resumed", "sent", "flagged",
                                            "approval_requested", "approved", "rejected", "approval_expired",
                                            "handed_off", "stopped"))}
 

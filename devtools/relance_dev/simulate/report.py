@@ -190,6 +190,12 @@ def _entry_text(entry: Mapping[str, Any], data: ReportData, lang: str = "en") ->
             parts.append(f"“{_e(entry['subject'])}”")
     elif entry.get("step"):
         parts.append(_e(step_name(str(entry["step"]), lang)))
+    if entry.get("amount"):              # payment / payment_unmatched lines
+        parts.append(_e(money(Decimal(str(entry["amount"])))))
+        if entry.get("source"):
+            parts.append(f"<span class='muted'>{_e(t('via', lang))} {_e(t(str(entry['source']), lang))}</span>")
+    if entry.get("answer"):              # debtor_reply lines: what the debtor answered on the page
+        parts.append(f"<strong>{_e(entry['answer'])}</strong>")
     if invoices:
         parts.append(f"<span class='muted'>({_e(invoices)})</span>")
     if entry.get("partner"):
@@ -212,7 +218,8 @@ def timelines(data: ReportData, lang: str = "en") -> str:
     by_invoice = {i.id: i for i in data.invoices}
     for entry in data.lines:
         rows[str(entry.get("customer", ""))].append((str(entry["date"]), 1, _entry_text(entry, data, lang)))
-    for day, iid, paid in data.payments:
+    logged = any(e.get("kind") == "payment" for e in data.lines)    # payments already in the log lines
+    for day, iid, paid in ([] if logged else data.payments):
         inv = by_invoice.get(iid)
         if inv:
             html = (f'<span class="tag k-payment">{_e(t("payment", lang))}</span> {_e(money(paid))} '

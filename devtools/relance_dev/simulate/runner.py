@@ -48,6 +48,7 @@ from relance_dev.simulate.scenario import Event, Scenario
 
 PARIS = ZoneInfo("Europe/Paris")
 LINK = re.compile(r"https://\S+/approvals/[A-Za-z0-9_-]+\?sig=[0-9A-Za-z._-]+")
+DEBTOR_LINK = re.compile(r"https://\S+/p/[A-Za-z0-9_-]{32}\?sig=[0-9A-Za-z._-]+")
 QUIET_ENV = {"POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING",
              "POWERTOOLS_TRACE_DISABLED": "true"}
 @dataclass
@@ -155,6 +156,7 @@ class SeasonRunner:
         self._routes: dict[str, str] = {}          # invoice -> the policy route it was escalated on
         self._invoices_of: dict[str, list[str]] = defaultdict(list)
         self._approval_mails: dict[str, list[tuple[str, tuple[str, ...]]]] = defaultdict(list)  # customer -> links
+        self._debtor_links: dict[str, str] = {}     # customer -> the link in the latest email it received
 
     # ---- the season ----------------------------------------------------------------------------------
     def run(self) -> SeasonResult:
@@ -298,6 +300,8 @@ class SeasonRunner:
             if event.type == "payment" and event.invoice and event.amount is not None:
                 record = ledger.record_payment(event.invoice, event.amount, day, event.reference)
                 self.result.payments.append((day, event.invoice, event.amount))
+                self.log.add(line(day.isoformat(), "payment", record.customer_id, [event.invoice],
+                                  amount=f"{event.amount:.2f}", source="scenario"))
                 if facts:
                     facts.balance, facts.status = record.balance, record.status
             elif event.type == "dispute" and event.invoice:
@@ -310,9 +314,61 @@ class SeasonRunner:
                 self._decide(event, day)
             elif event.type == "crash":
                 faults.arm(event.point)
+            elif event.type == "bank_statement" and event.file is not None:
+                return self._bank_statement(event, day)
+            elif event.type == "debtor_reply" and event.customer:
+                return self._debtor_reply(event, day)
         except RelanceError as exc:
             self._refuse(event, str(exc))
         return {event.invoice} if event.invoice else set()
+
+    # ---- bank statements: dropped in the bucket, imported by the real ImportFunction -----------------
+    def _bank_statement(self, event: Event, day: dt.date) -> set[str]:
+        """Drop the file under statements/ as a bank export would be, deliver the S3 event to the imports
+        function, and log what its report says: one ``payment`` line per invoice paid, one
+        ``payment_unmatched`` line per entry put to the team. Returns the invoices it paid."""
+        import json
+
+        from relance_dev.simulate.bank import statement_event
+
+        assert event.file is not None
+        bucket = self.aws.resources["LettersBucket"]
+        key = f"statements/{event.file.name}"
+        s3 = runtime.client("s3")
+        s3.put_object(Bucket=bucket, Key=key, Body=event.file.read_bytes())
+        when = dt.datetime.combine(day, dt.time(7, 0), tzinfo=PARIS)
+        self.aws.invoke("ImportFunction", statement_event(bucket, key, when))
+        report_key = key.rsplit(".", 1)[0] + ".report.json"
+        report = json.loads(s3.get_object(Bucket=bucket, Key=report_key)["Body"].read())
+        if not report.get("ok"):
+            reason = "; ".join(str(e.get("reason", "")) for e in report.get("errors", []))
+            raise RelanceError(f"statement {event.file.name} refused: {reason}")
+        iso = day.isoformat()
+        paid: set[str] = set()
+        for entry in report.get("entries", []):
+            if entry.get("status") == "booked":
+                for payment in entry.get("payments", []):
+                    invoice, amount = str(payment["invoice"]), _amount(payment["amount"])
+                    paid.add(invoice)
+                    self.result.payments.append((day, invoice, amount))
+                    self.log.add(line(iso, "payment", str(payment.get("customer", "")), [invoice],
+                                      amount=f"{amount:.2f}", source="bank", reason=entry.get("reason", "")))
+            elif entry.get("status") in ("unmatched", "failed"):
+                candidates = entry.get("candidates") or {}
+                customer = next(iter(candidates)) if len(candidates) == 1 else ""
+                invoices = sorted({i for ids in candidates.values() for i in ids})
+                self.log.add(line(iso, "payment_unmatched", customer, invoices, amount=entry.get("amount", ""),
+                                  reason=entry.get("reason", "")))
+        # The payments are dated the bank's booking day (before today): read their history now.
+        first = min((dt.date.fromisoformat(e["date"]) for e in report.get("entries", [])), default=day)
+        history = []
+        for iid in sorted(paid):
+            for item in events_between(self.store, iid, min(first, day), day):
+                if item["sk"] not in self._seen_events:
+                    self._seen_events.add(item["sk"])
+                    history.append((iid, item))
+        self._history_lines(iso, history)
+        return paid
 
     def _refuse(self, event: Event, why: str) -> None:
         message = f"{self.scenario.path}:{event.line}: {event.type} on {event.date} refused: {why}"
@@ -345,6 +401,40 @@ class SeasonRunner:
         kind = "approved" if event.type == "approve" else "rejected"
         self.log.add(line(day.isoformat(), kind, customer, invoices, reason=event.reason))
         self._escalating |= set(invoices)
+
+    # ---- the debtor's page: follow the link in the latest message, GET then POST ----------------------
+    def _debtor_reply(self, event: Event, day: dt.date) -> set[str]:
+        """Open the link of the latest email the debtor received (GET), fill in the form and POST it through
+        the real DebtorPageFunction; log ``debtor_reply`` with the answer. Returns the invoices answered."""
+        import html as html_lib
+
+        customer = event.customer or ""
+        link = self._debtor_links.get(customer)
+        if not link:
+            raise RelanceError(f"no message with a link to the debtor's page has reached customer {customer} yet")
+        when = dt.datetime.combine(day, dt.time(9, 30), tzinfo=PARIS)
+        page = self.aws.invoke("DebtorPageFunction", debtor_event("GET", link, None, when))
+        body = str(page.get("body", ""))
+        sig = re.search(r'name="sig" value="([^"]+)"', body)
+        if page.get("statusCode") != 200 or sig is None:
+            raise RelanceError(f"the debtor's page answered {page.get('statusCode')} for customer {customer}")
+        invoices = [html_lib.unescape(v) for v in re.findall(r'name="invoice"\s+value="([^"]+)"', body)]
+        form: list[tuple[str, str]] = [("sig", html_lib.unescape(sig.group(1))), ("answer", event.answer)]
+        form += [("invoice", i) for i in invoices]
+        if event.answer == "paid":
+            form += [("paid_on", day.isoformat()), ("reference", event.reference or "")]
+        elif event.answer == "dispute":
+            form.append(("reason", event.reason))
+        elif event.until:
+            form.append(("until", event.until.isoformat()))
+        answer = self.aws.invoke("DebtorPageFunction", debtor_event("POST", link, form, when))
+        if answer.get("statusCode") != 200:
+            raise RelanceError(f"the debtor's page refused the answer ({answer.get('statusCode')})")
+        reason = {"dispute": event.reason, "promise": f"until {event.until}" if event.until else "",
+                  "paid": f"paid on {day.isoformat()}"}[event.answer]
+        self.log.add(line(day.isoformat(), "debtor_reply", customer, invoices, answer=event.answer,
+                          reason=reason))
+        return set(invoices)
 
     # ---- reading the day back ------------------------------------------------------------------------
     def _read_back(self, day: dt.date, dispatched: list[str], touched: set[str], cases_active: bool) -> None:
@@ -471,6 +561,8 @@ class SeasonRunner:
             file = self.files.write(stem, ".pdf", delivery.content)
         else:
             self.result.bodies[f"{iso}|{delivery.customer}|{delivery.step}|{delivery.channel}"] = delivery.body
+        if delivery.channel == "email" and delivery.customer and (found := DEBTOR_LINK.findall(delivery.body)):
+            self._debtor_links[delivery.customer] = found[-1]
         if delivery.step == "approval_request":
             links = LINK.findall(delivery.body)
             if links:
@@ -495,6 +587,30 @@ class SeasonRunner:
             facts.balance = _amount(item.get("balance", facts.balance))
             facts.status = str(item.get("status", facts.status))
             facts.to_decide = bool(item.get("to_decide")) and facts.status == "open"
+
+
+def debtor_event(method: str, link: str, form: list[tuple[str, str]] | None,
+                  when: dt.datetime) -> dict[str, Any]:
+    """An API Gateway (REST, proxy) event for the debtor's page, as a browser on a phone would send it."""
+    import secrets
+    import urllib.parse
+
+    url = urllib.parse.urlsplit(link)
+    query = dict(urllib.parse.parse_qsl(url.query))
+    link_id = url.path.rstrip("/").rsplit("/", 1)[-1]
+    body = urllib.parse.urlencode(form) if form is not None else None
+    headers = {"Host": url.netloc, "User-Agent": "Mozilla/5.0 (iPhone; relance-simulator)",
+               **({"Content-Type": "application/x-www-form-urlencoded"} if body is not None else {})}
+    return {
+        "resource": "/p/{id}", "path": f"/p/{link_id}", "httpMethod": method,
+        "headers": headers, "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": query or None,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} or None,
+        "pathParameters": {"id": link_id}, "stageVariables": None,
+        "requestContext": {"resourcePath": "/p/{id}", "httpMethod": method, "path": url.path, "stage": "Prod",
+                           "requestId": secrets.token_hex(8), "requestTimeEpoch": int(when.timestamp() * 1000)},
+        "body": body, "isBase64Encoded": False,
+    }
 
 
 def run_season(scenario: Scenario, out: Path | str,

@@ -47,7 +47,11 @@ EVENT_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "outage": ((), ()),
     "duplicate_run": ((), ()),
     "crash": (("point",), ()),
+    "bank_statement": (("file",), ()),     # a statement dropped under statements/ of the bucket
+    # the debtor follows the link of the latest message received: paid | dispute (reason) | promise (until)
+    "debtor_reply": (("customer", "answer"), ("reason", "until", "reference")),
 }
+DEBTOR_ANSWERS = ("paid", "dispute", "promise")
 CRASH_POINTS = ("after_send", "after_record")
 MAX_DAYS = 3 * 366
 
@@ -74,6 +78,8 @@ class Event:
     reason: str = ""
     point: str = ""
     reference: str | None = None
+    file: Path | None = None               # bank_statement: the statement file on disk
+    answer: str = ""                       # debtor_reply: paid | dispute | promise
 
 
 @dataclass(frozen=True)
@@ -264,7 +270,8 @@ def parse_scenario(text: str, name: str = "<scenario>", base: Path | None = None
     invoices, inv_lines = _records(doc, "invoices", INVOICE_KEYS, "invoice", errors)
     lines.update(inv_lines)
     events = _events(doc.get("events"), _line(doc, "events"), start, end,
-                     {str(c.get("id")) for c in customers}, {str(i.get("id")) for i in invoices}, errors)
+                     {str(c.get("id")) for c in customers}, {str(i.get("id")) for i in invoices}, errors,
+                     base or Path.cwd())
     if errors.lines or policy is None or start is None or end is None:
         raise ScenarioError(errors.lines or [f"{name}:1: invalid scenario"])
     return Scenario(Path(name), start, end, policy_path, policy, company, customers, invoices, events, lines)
@@ -323,8 +330,16 @@ def _records(doc: LineDict, key: str, allowed: tuple[str, ...], what: str, error
     return records, lines
 
 
+def _statement_file(value: Any, base: Path) -> Path | None:
+    """A bank_statement's file: relative paths resolve from the current folder (DESIGN.md)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    path = Path(value)
+    return path if path.is_absolute() else base / path
+
+
 def _events(value: Any, line: int, start: dt.date | None, end: dt.date | None, customers: set[str],
-            invoices: set[str], errors: _Errors) -> list[Event]:
+            invoices: set[str], errors: _Errors, base: Path | None = None) -> list[Event]:
     if value is None:
         return []
     if not isinstance(value, LineList):
@@ -388,9 +403,28 @@ def _events(value: Any, line: int, start: dt.date | None, end: dt.date | None, c
         if kind == "crash" and point not in CRASH_POINTS:
             errors.add(item.line_of("point"), f"crash event: point must be one of {', '.join(CRASH_POINTS)}")
             ok = False
+        statement = None
+        if kind == "bank_statement":
+            statement = _statement_file(item.get("file"), base or Path.cwd())
+            if statement is None or not statement.is_file():
+                errors.add(item.line_of("file"), f"bank_statement event: file {item.get('file')!r} not found "
+                                                 "(relative paths resolve from the current folder)")
+                ok = False
+        answer = str(item.get("answer", ""))
+        if kind == "debtor_reply":
+            if answer not in DEBTOR_ANSWERS:
+                errors.add(item.line_of("answer"), f"debtor_reply event: answer must be one of "
+                                                   f"{', '.join(DEBTOR_ANSWERS)}, got {item.get('answer')!r}")
+                ok = False
+            elif answer == "promise" and "until" not in item:
+                errors.add(item.line, "debtor_reply event: a promise needs 'until' (the date the debtor will pay)")
+                ok = False
+            elif answer == "dispute" and not str(item.get("reason", "")).strip():
+                errors.add(item.line, "debtor_reply event: a dispute needs 'reason'")
+                ok = False
         if ok and day is not None:
             reason = item.get("reason", item.get("note", ""))
             events.append(Event(day, str(kind), item.line, invoice, customer, amount, until,
-                                str(reason or ""), point, item.get("reference")))
+                                str(reason or ""), point, item.get("reference"), statement, answer))
     events.sort(key=lambda e: (e.date, e.line))
     return events

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "relance.law.cli",
     "relance.ops.cli",
     "relance.gdpr_cli",
+    "relance.bank.cli",
 )
 # Sub-commands of the development package (relance_dev, installed by `make venv`, never in the layer):
 # registered when it is importable.

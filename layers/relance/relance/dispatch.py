@@ -66,6 +66,7 @@ class Dispatcher:
     start_escalation: Callable[[dict[str, Any]], str] | None = None
     renderer: Callable[[str, Sequence[str], MessageContext], Rendered] = render
     attachments: Callable[[str], bytes | None] | None = None   # S3 key -> original invoice PDF
+    debtor_link: Callable[[str, dt.date], str | None] | None = None   # customer, day -> the debtor's page link
     # Rates stored in the table (law.rates.RateStore + claim_alert): they complete the packaged rates.yaml,
     # and a missing rate is told once per semester (metric + team task), never silently.
     rates: Any = None
@@ -246,7 +247,9 @@ class Dispatcher:
 
     def _message(self, customer: Customer, step: Any, records: Sequence[InvoiceRecord],
                  run_date: dt.date, extra: Mapping[str, Any] | None = None) -> OutgoingMessage:
-        ctx = self.context(customer, step.id, records, run_date, extra)
+        link = self.debtor_link(customer.id, run_date) if self.debtor_link else None
+        extra = {**(extra or {}), **({"debtor_link": link} if link else {})}
+        ctx = self.context(customer, step.id, records, run_date, extra or None)
         needs_pdf = tuple(step.channels) + (("letter",) if not customer.email or customer.email_bounced else ())
         rendered = self.renderer(step.template, needs_pdf, ctx)
         extra = []

@@ -296,6 +296,18 @@ class Ledger:
         return self._change(invoice_id, today, lambda r: (
             {"promise_until": until}, [("paused", {"reason": f"promise to pay by {until.isoformat()}"})]))
 
+    def await_payment(self, invoice_id: str, today: dt.date, until: dt.date, reason: str) -> InvoiceRecord:
+        """The debtor says it is paid: pause through ``until`` while the bank catches up, then resume.
+
+        Uses the promise's pause (``promise_until``, never shortened): when no payment has arrived by then,
+        the ladder takes up again by itself with its next step.
+        """
+        def mutate(record: InvoiceRecord) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+            end = max(until, record.promise_until or until)
+            return {"promise_until": end}, [("paused", {"reason": reason[:500]})]
+
+        return self._change(invoice_id, today, mutate)
+
     def set_payment_plan(self, invoice_id: str, today: dt.date,
                          instalments: Sequence[tuple[dt.date, Decimal]]) -> InvoiceRecord:
         def mutate(record: InvoiceRecord) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:

@@ -6,6 +6,7 @@ process, as a warm Lambda would keep them.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import os
@@ -119,7 +120,8 @@ def dispatcher(settings: Settings) -> Dispatcher:
 
     built = Dispatcher(store(settings), ledger(settings), channels, company(settings),
                        start_escalation=start_escalation if settings.state_machine_arn else None,
-                       attachments=attachment, rates=_rate_store(settings.table_name))
+                       attachments=attachment, rates=_rate_store(settings.table_name),
+                       debtor_link=debtor_links(settings))
     return _dispatcher_hook(built) if _dispatcher_hook is not None else built
 
 
@@ -133,3 +135,20 @@ def _rate_store_cached(table_name: str, endpoint: str) -> Any:
 def _rate_store(table_name: str) -> Any:
     """One rates adapter per table in a warm process (its load is cached a minute)."""
     return _rate_store_cached(table_name, os.environ.get("AWS_ENDPOINT_URL", ""))
+
+
+def debtor_links(settings: Settings) -> Callable[[str, dt.date], str] | None:
+    """The signer of the debtor's page links, when DEBTOR_PAGE_URL and the signing secret are set."""
+    base, secret = os.environ.get("DEBTOR_PAGE_URL", "").strip(), os.environ.get("APPROVAL_SECRET_ARN", "").strip()
+    if not base or not secret:
+        return None
+    from relance.adapters.aws.debtor_links import DynamoLinkStore
+    from relance.debtor.links import make_link
+    from relance.escalation.approvals import signing_key
+
+    links = DynamoLinkStore(store(settings))
+
+    def link(customer_id: str, day: dt.date) -> str:
+        return make_link(signing_key(secret, client("secretsmanager")), base, customer_id, day, links)
+
+    return link

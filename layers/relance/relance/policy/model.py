@@ -92,6 +92,10 @@ class Policy:
     # Invoices of one customer due the same day at different steps go out as one message, at the most
     # advanced step (relance.policy.grouping); off: one message per step.
     one_message_per_day: bool = False
+    # The debtor's page (relance.debtor): days « déjà payé » pauses the ladder while the bank catches up,
+    # and how far ahead a promise may go before it becomes a request to the team.
+    paid_pause_days: int = 7
+    promise_max_days: int = 30
     index: dict[str, int] = field(init=False, repr=False)
     business: BusinessCalendar = field(init=False, repr=False)
 

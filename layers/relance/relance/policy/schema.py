@@ -90,6 +90,14 @@ def policy_schema() -> dict[str, Any]:
                 "type": "boolean", "default": False,
                 "description": "Invoices of one customer due the same day at different steps go out as one "
                                "message at the most advanced step, listing each invoice with its own stage."},
+            "debtor_page": {
+                "type": "object", "additionalProperties": False,
+                "description": "The debtor's page: pause after « déjà payé », furthest promise date.",
+                "properties": {
+                    "paid_pause_days": {"type": "integer", "minimum": 1, "maximum": 90, "default": 7},
+                    "promise_max_days": {"type": "integer", "minimum": 1, "maximum": 90, "default": 30},
+                },
+            },
             "steps": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/step"}},
         },
         "$defs": {"when": when, "route_entry": route_entry, "step": step},

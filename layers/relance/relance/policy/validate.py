@@ -24,7 +24,7 @@ from relance.policy.loader import LineDict, LineList, YamlProblem, parse_yaml
 from relance.policy.model import PENALTIES_AFTER_PRINCIPAL, CalendarSpec, Policy, RouteEntry, Step
 
 TOP_KEYS = ("name", "description", "timezone", "calendar", "min_gap_days", "min_balance",
-            "penalties_after_principal", "one_message_per_day", "steps")
+            "penalties_after_principal", "one_message_per_day", "debtor_page", "steps")
 CALENDAR_KEYS = ("country", "subdivision", "skip_weekends", "skip_holidays")
 STEP_BASE_KEYS = ("id", "at", "action", "when")
 ROUTE_KEYS = ("when", "partner")
@@ -369,6 +369,7 @@ def _build(tree: Any, source: str, report: _Report, templates: _Templates | None
         report.add(tree.line_of("penalties_after_principal"),
                    f"'penalties_after_principal' must be claim or waive, not {after_principal!r}")
         after_principal = "waive"
+    debtor = _debtor_page(tree, report)
 
     steps: list[Step] = []
     raw_steps = tree.get("steps")
@@ -397,7 +398,28 @@ def _build(tree: Any, source: str, report: _Report, templates: _Templates | None
         return None
     return Policy(name=name, steps=tuple(steps), description=description, timezone=timezone,
                   min_gap_days=min_gap, min_balance=min_balance, calendar=calendar, source=source,
-                  penalties_after_principal=after_principal, one_message_per_day=one_message)
+                  penalties_after_principal=after_principal, one_message_per_day=one_message, **debtor)
+
+
+def _debtor_page(tree: Any, report: _Report) -> dict[str, int]:
+    """``debtor_page: {paid_pause_days: 7, promise_max_days: 30}`` (both optional, whole days 1-90)."""
+    if "debtor_page" not in tree:
+        return {}
+    section = tree["debtor_page"]
+    if not isinstance(section, dict):
+        report.add(tree.line_of("debtor_page"), "'debtor_page' must be a mapping "
+                                                "(paid_pause_days, promise_max_days)")
+        return {}
+    found: dict[str, int] = {}
+    for key, value in section.items():
+        line = section.line_of(key) if hasattr(section, "line_of") else tree.line_of("debtor_page")
+        if key not in ("paid_pause_days", "promise_max_days"):
+            report.add(line, f"unknown key {key!r} in 'debtor_page' (paid_pause_days, promise_max_days)")
+        elif isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 90:
+            report.add(line, f"'debtor_page.{key}' must be a whole number of days from 1 to 90, not {value!r}")
+        else:
+            found[key] = value
+    return found
 
 
 def _check(text: str, source: str, check_templates: bool) -> tuple[Policy | None, _Report]:

@@ -18,7 +18,8 @@ FR: dict[str, str] = {
     "sent": "envoyé", "approval_requested": "accord demandé", "approved": "accord donné", "rejected": "refusé",
     "approval_expired": "accord expiré", "handed_off": "transmis", "paused": "en pause", "resumed": "repris",
     "stopped": "arrêté", "quarantined": "écarté", "flagged": "à vérifier", "dispute": "litige",
-    "promise": "promesse",
+    "promise": "promesse", "via": "via", "bank": "banque", "scenario": "scénario", "api": "API", "csv": "CSV",
+    "payment_unmatched": "virement à rapprocher", "debtor_reply": "réponse du client",
     "credit_note": "A payment is credited to the last step sent on that invoice in the {n} days before it.",
     "dso_note": "DSO = outstanding on {end} ÷ invoiced (the cards above) × {days} days of the season.",
 }

@@ -1,0 +1,138 @@
+"""The debtor's page behind API Gateway: GET /p/{id}?sig=... shows what is owed, only POST answers.
+
+A forged, expired or unknown link gets the same 403 page with no data; nothing of the request (form,
+signature) is logged or traced, only the outcome.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+import urllib.parse
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+
+from relance import observability
+from relance.adapters.aws.debtor_links import DynamoLinkStore
+from relance.debtor import page
+from relance.debtor.service import Access, DebtorPage
+from relance.errors import NotFoundError
+from relance.escalation.approvals import signing_key
+from relance.escalation.services import APPROVAL_SECRET_ARN, Services, env
+
+logger, tracer, metrics = observability.powertools()
+
+HEADERS = {
+    "Content-Type": "text/html; charset=utf-8",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+}
+
+
+def _reply(status: int, html: str) -> dict[str, Any]:
+    return {"statusCode": status, "headers": dict(HEADERS), "body": html, "isBase64Encoded": False}
+
+
+def _pdf_reply(content: bytes, invoice_id: str) -> dict[str, Any]:
+    name = "".join(c for c in invoice_id if c.isalnum() or c in "-_.")[:60] or "facture"
+    headers = {**HEADERS, "Content-Type": "application/pdf",
+               "Content-Disposition": f'inline; filename="facture-{name}.pdf"'}
+    return {"statusCode": 200, "headers": headers, "body": base64.b64encode(content).decode(),
+            "isBase64Encoded": True}
+
+
+def _now(event: dict[str, Any]) -> float:
+    """The request time as API Gateway stamped it (a replayed day in the simulator), else the clock."""
+    stamp = (event.get("requestContext") or {}).get("requestTimeEpoch")
+    return float(stamp) / 1000 if isinstance(stamp, int | float) and stamp > 0 else time.time()
+
+
+def _form(event: dict[str, Any]) -> list[tuple[str, str]]:
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode("utf-8", "replace")
+    return urllib.parse.parse_qsl(body[:20_000], keep_blank_values=True)[:200]
+
+
+def _header(event: dict[str, Any], name: str) -> str:
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == name:
+            return str(value)
+    return ""
+
+
+def _cross_site(event: dict[str, Any]) -> bool:
+    """A browser POST from another site carries its Origin: refused (defence in depth besides the sig)."""
+    origin = _header(event, "origin")
+    if not origin or origin == "null":
+        return False
+    return urllib.parse.urlsplit(origin).netloc.lower() != _header(event, "host").lower()
+
+
+def _page(services: Services) -> DebtorPage:
+    key = signing_key(env(APPROVAL_SECRET_ARN), services.client("secretsmanager"))
+    bucket = services.settings.letters_bucket
+
+    def read(key_name: str) -> bytes | None:
+        if not bucket or not key_name.startswith("invoices/"):
+            return None
+        s3 = services.client("s3")
+        try:
+            return bytes(s3.get_object(Bucket=bucket, Key=key_name)["Body"].read())
+        except s3.exceptions.NoSuchKey:
+            return None
+
+    return DebtorPage(services, DynamoLinkStore(services.store), key, read)
+
+
+def handle(event: dict[str, Any]) -> dict[str, Any]:
+    method = str(event.get("httpMethod", "")).upper()
+    link_id = str((event.get("pathParameters") or {}).get("id", ""))
+    if method not in ("GET", "POST"):
+        return _reply(405, page.refused_page(405))
+    now = _now(event)
+    query = event.get("queryStringParameters") or {}
+    pairs = _form(event) if method == "POST" else []
+    form = dict(pairs)
+    sig = form.get("sig", "") if method == "POST" else str(query.get("sig", ""))
+    if method == "POST" and _cross_site(event):
+        return _reply(403, page.refused_page(403))
+    services = Services.from_env()
+    debtor = _page(services)
+    access: Access = debtor.check(link_id, sig, now)
+    metrics.add_metric(name=f"DebtorLink{access.status}", unit=MetricUnit.Count, value=1)
+    if access.status != 200:
+        logger.info("debtor link refused", extra={"reason": access.reason, "method": method})
+        return _reply(403, page.refused_page(403))
+    if method == "GET":
+        if query.get("pdf"):
+            status, content = debtor.pdf(access, str(query["pdf"]))
+            return _pdf_reply(content, str(query["pdf"])) if content else _reply(status, page.refused_page(404))
+        return _reply(200, debtor.show(access, sig, now).html)
+    invoices = [v for k, v in pairs if k == "invoice"]
+    reply = debtor.answer(access, form, invoices, now)
+    if reply.log:
+        logger.info("debtor answered", extra={"answer": reply.log.get("answer"),
+                                              "outcome": reply.log.get("outcome"),
+                                              "invoices": len(reply.log.get("invoices", []))})
+        metrics.add_metric(name="DebtorAnswers", unit=MetricUnit.Count, value=1)
+    return _reply(reply.status, reply.html)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    try:
+        return handle(event)
+    except NotFoundError:                        # the customer was erased (GDPR) since the link was sent
+        return _reply(403, page.refused_page(403))
+    except Exception:
+        logger.exception("debtor page failed")   # the traceback goes to the logs, never to the page
+        return _reply(500, page.refused_page(500))
