@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from relance import observability, runtime
+from relance import observability, wiring
 from relance.errors import RelanceError
 from relance.escalation.sweep import sweep
 from relance.planner import plan, run_date_from_event
@@ -27,7 +27,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         metrics.add_metric(name="RejectedEvents", unit=MetricUnit.Count, value=1)
         return {"status": "rejected", "reason": str(exc)}
     settings = Settings.from_env()
-    result = plan(runtime.store(settings), runtime.client("sqs"), settings.need("queue_url"), run_date)
+    result = plan(wiring.store(settings), wiring.queue(settings), run_date)
     metrics.add_metric(name="DueInvoices", unit=MetricUnit.Count, value=result.due_invoices)
     metrics.add_metric(name="CustomersQueued", unit=MetricUnit.Count, value=result.messages)
     swept = sweep(run_date)

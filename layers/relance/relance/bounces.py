@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from relance.store import Store
+from relance.ports import Store
 
 
 def handle_ses_notification(store: Store, notification: dict[str, Any]) -> int:

@@ -1,4 +1,5 @@
-"""Email through SES v2 as raw MIME: text and HTML, the letter as PDF, tracking headers and tags."""
+"""Email as raw MIME: text and HTML, the letter as PDF, tracking headers and tags, sent through the
+mailer port (SES v2 in :mod:`relance.adapters.aws.services`)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from relance.channels.base import ChannelRefused, OutgoingMessage, Receipt
+from relance.ports import Mailer, Refused
 
-_REFUSALS = {"MessageRejected", "MailFromDomainNotVerifiedException", "AccountSuspendedException",
-             "SendingPausedException", "BadRequestException"}
 _TAG = re.compile(r"[^A-Za-z0-9_\-]")
 
 
@@ -26,7 +24,7 @@ def one_line(value: str, limit: int = 250) -> str:
 
 @dataclass
 class SesEmailChannel:
-    ses: Any                      # boto3 sesv2 client
+    mailer: Mailer
     sender: str
     sender_name: str
     reply_to: str
@@ -59,23 +57,19 @@ class SesEmailChannel:
 
     def send(self, message: OutgoingMessage) -> Receipt:
         mime = self.build(message)
-        request: dict[str, Any] = {
-            "FromEmailAddress": self.sender,
-            "Destination": {"ToAddresses": [message.email]},
-            "ReplyToAddresses": [self.reply_to],
-            "Content": {"Raw": {"Data": mime.as_bytes()}},
-            "EmailTags": [{"Name": "step", "Value": _TAG.sub("_", message.step)[:256]},
-                          {"Name": "customer", "Value": _TAG.sub("_", message.customer_id)[:256]}],
-        }
-        if self.configuration_set:
-            request["ConfigurationSetName"] = self.configuration_set
         try:
-            resp = self.ses.send_email(**request)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] in _REFUSALS:
-                raise ChannelRefused(f"email refused: {exc.response['Error']['Code']}") from exc
-            raise
-        return Receipt("email", message.email or "", resp["MessageId"])
+            message_id = self.mailer.send_raw(
+                sender=self.sender, to=message.email or "", reply_to=self.reply_to, mime=mime.as_bytes(),
+                tags={"step": tag(message.step), "customer": tag(message.customer_id)},
+                configuration_set=self.configuration_set)
+        except Refused as exc:
+            raise ChannelRefused(str(exc)) from exc
+        return Receipt("email", message.email or "", message_id)
+
+
+def tag(value: str) -> str:
+    """An SES message tag value (letters, digits, ``_`` and ``-``; 256 at most)."""
+    return _TAG.sub("_", value)[:256] or "none"
 
 
 def _noon(message: OutgoingMessage) -> Any:

@@ -55,13 +55,9 @@ def build_case(services: Services, case: Mapping[str, Any]) -> dict[str, Any]:
     events = {r.invoice_id: services.store.history(r.invoice_id) for r in records}
     document = casefile.build_case(case, customer, records, events, _company(services), today,
                                    {"id": partner.id, "name": partner.name, "kind": partner.kind})
-    bucket = services.settings.need("letters_bucket")
     prefix = f"cases/{case['case_id']}/"
-    s3 = services.client("s3")
-    s3.put_object(Bucket=bucket, Key=prefix + "case.json", Body=casefile.case_json(document),
-                  ContentType="application/json")
-    s3.put_object(Bucket=bucket, Key=prefix + "case.pdf", Body=casefile.case_pdf(document),
-                  ContentType="application/pdf")
+    services.files.put(prefix + "case.json", casefile.case_json(document), "application/json")
+    services.files.put(prefix + "case.pdf", casefile.case_pdf(document), "application/pdf")
     summary = {k: document[k] for k in ("debtor", "invoices", "totals", "route", "limitation_date", "warnings")}
     summary["history"] = document["history"][-60:]
     services.store.put_case(case["case_id"], {
@@ -95,7 +91,7 @@ def request_approval(services: Services, case: Mapping[str, Any], task_token: st
     expires = today + dt.timedelta(days=days)
     expires_at = approvals.expiry_moment(expires)
     approval_id = approvals.new_approval_id()
-    key = approvals.signing_key(env(APPROVAL_SECRET_ARN), services.client("secretsmanager"))
+    key = approvals.signing_key(env(APPROVAL_SECRET_ARN), services.secrets)
     link = approvals.approval_link(env(APPROVAL_BASE_URL), approval_id, approvals.sign(key, approval_id, expires_at))
     approver = services.settings.approver_email
     services.store.put_approval(approval_id, {
@@ -170,10 +166,11 @@ def submit(services: Services, case: Mapping[str, Any]) -> dict[str, Any]:
         return {"partner_id": case_item["partner_id"], "message_id": case_item.get("submission_message_id"),
                 "webhook_status": case_item.get("webhook_status"), "resent": False}
     partner = partners.resolve(str(case_item["partner_id"]))
-    s3 = services.client("s3")
-    bucket = services.settings.need("letters_bucket")
-    pdf = s3.get_object(Bucket=bucket, Key=case_item["pdf_key"])["Body"].read()
-    document = json.loads(s3.get_object(Bucket=bucket, Key=case_item["json_key"])["Body"].read())
+    pdf = services.files.get(str(case_item["pdf_key"]))
+    document_bytes = services.files.get(str(case_item["json_key"]))
+    if pdf is None or document_bytes is None:
+        raise RelanceError("the case file is missing from the letters bucket", f"case {case_id}")
+    document = json.loads(document_bytes)
     customer = services.customer(str(case["customer"]))
     records = services.records(case["invoices"])
     ctx = services.context(customer, "partner_submission", records, today, _extra(case_item), language="fr")
