@@ -5,5 +5,6 @@ New code imports :mod:`relance.wiring`; this module only re-exports it (no facto
 
 from __future__ import annotations
 
+from relance.ledger import Ledger  # noqa: F401
+from relance.settings import Settings  # noqa: F401
 from relance.wiring import *  # noqa: F403
-from relance.wiring import __all__  # noqa: F401

@@ -413,7 +413,7 @@ class Store:
         """Rewrite a customer profile (from :meth:`customer_items`) with only ``fields`` left in its data."""
         kept = {k: v for k, v in profile.items() if k not in ("data", "ref")}
         self.client.put_item(TableName=self.table, Item=_to_item(
-            {**kept, "data": dict(fields), "erased_on": erased_on.isoformat()}))
+            {**kept, **profile["ref"], "data": dict(fields), "erased_on": erased_on.isoformat()}))
 
     def set_event_details(self, event: Mapping[str, Any], details: Mapping[str, Any]) -> None:
         self.client.update_item(
