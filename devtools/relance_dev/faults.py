@@ -1,7 +1,7 @@
 """Fault injection for the simulator and the fault tests, by wrapping what the dispatcher is given.
 
 Product code carries no fault hook. :func:`installed` sets the wiring's dispatcher hook
-(:func:`relance.runtime.set_dispatcher_hook`): every dispatcher the handlers build then gets its store,
+(:func:`relance.wiring.set_dispatcher_hook`): every dispatcher the handlers build then gets its store,
 channels and escalation starter wrapped. Nothing happens unless a point is armed (:func:`arm`):
 
 - ``after_claim``: the dispatcher dies after claiming a message's invoices (a claim call that took one);
@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from relance import runtime
+from relance import wiring
 from relance.channels import Channel, ChannelRefused
 from relance.dispatch import Dispatcher, DispatchReport
 
@@ -145,8 +145,8 @@ def wrap(dispatcher: Dispatcher) -> Dispatcher:
 @contextlib.contextmanager
 def installed() -> Iterator[None]:
     """Wrap every dispatcher the wiring builds in this process for the block (the embedded AWS uses it)."""
-    runtime.set_dispatcher_hook(wrap)
+    wiring.set_dispatcher_hook(wrap)
     try:
         yield
     finally:
-        runtime.set_dispatcher_hook(None)
+        wiring.set_dispatcher_hook(None)

@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
-from relance import observability, runtime
+from relance import observability, wiring
 from relance.api.routes import build_app, handle
 from relance.api.service import ApiService
 from relance.imports import today_paris
@@ -22,11 +22,11 @@ def _service() -> ApiService:
 
     def notify(subject: str, message: str) -> None:
         if topic:
-            runtime.client("sns").publish(TopicArn=topic, Subject=subject[:100], Message=message)
+            wiring.topic(topic).publish(subject[:100], message)
         else:
             logger.warning("no TASK_TOPIC_ARN: task not sent", extra={"subject": subject})
 
-    return ApiService(runtime.ledger(settings), today_paris, notify)
+    return ApiService(wiring.ledger(settings), today_paris, notify)
 
 
 app = build_app(_service)

@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from relance import observability, runtime
+from relance import observability, wiring
 from relance.errors import RelanceError
 from relance.escalation.letters import post_batches
 from relance.escalation.sweep import sweep
@@ -28,7 +28,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         metrics.add_metric(name="RejectedEvents", unit=MetricUnit.Count, value=1)
         return {"status": "rejected", "reason": str(exc)}
     settings = Settings.from_env()
-    result = plan(runtime.store(settings), runtime.client("sqs"), settings.need("queue_url"), run_date)
+    result = plan(wiring.store(settings), wiring.queue(settings), run_date)
     metrics.add_metric(name="DueInvoices", unit=MetricUnit.Count, value=result.due_invoices)
     metrics.add_metric(name="CustomersQueued", unit=MetricUnit.Count, value=result.messages)
     swept = sweep(run_date)
@@ -36,7 +36,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     metrics.add_metric(name="DailyRunCompleted", unit=MetricUnit.Count, value=1)
     logger.info("approvals swept", extra=swept.as_dict())
     try:   # the previous days' registered letters, one batch per day, to the team
-        batches = post_batches(runtime.client("s3"), runtime.client("sns"), settings.need("letters_bucket"),
+        batches = post_batches(wiring.client("s3"), wiring.client("sns"), settings.need("letters_bucket"),
                                settings.need("task_topic_arn"), run_date)
         metrics.add_metric(name="LetterBatches", unit=MetricUnit.Count, value=len(batches))
     except Exception:  # the letters wait for tomorrow's run; the reminders of today must still go out

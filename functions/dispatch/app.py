@@ -10,7 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from relance import observability, runtime
+from relance import observability, wiring
 from relance.dispatch import DispatchReport
 from relance.errors import ValidationError
 from relance.settings import Settings
@@ -38,7 +38,7 @@ def handle_record(record: SQSRecord) -> None:
         metrics.add_metric(name="RejectedMessages", unit=MetricUnit.Count, value=1)
         return
     settings = Settings.from_env()
-    report = runtime.dispatcher(settings).dispatch_customer(customer, run_date)
+    report = wiring.dispatcher(settings).dispatch_customer(customer, run_date)
     _count(report)
 
 

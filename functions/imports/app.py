@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from relance import observability, runtime
+from relance import observability, wiring
 from relance.adapters.aws.bank_files import import_statement_object, is_statement, sns_notify
 from relance.errors import ValidationError
 from relance.imports import today_paris
@@ -25,16 +25,16 @@ __all__ = ["lambda_handler", "today_paris"]
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = Settings.from_env(require=["letters_bucket"])
     bucket = settings.need("letters_bucket")
-    ledger = runtime.ledger(settings)
-    s3 = runtime.client("s3")
+    ledger = wiring.ledger(settings)
+    files = wiring.files(settings)
     results: list[dict[str, Any]] = []
     for obj in dropped_objects(event):
         try:
             if is_statement(obj.key):
-                notify = sns_notify(runtime.client("sns"), settings.task_topic_arn)
-                report = import_statement_object(s3, ledger, obj, bucket, notify)
+                notify = sns_notify(wiring.client("sns"), settings.task_topic_arn)
+                report = import_statement_object(wiring.client("s3"), ledger, obj, bucket, notify)
             else:
-                report = import_object(s3, ledger, obj, bucket)
+                report = import_object(files, ledger, obj, bucket)
         except ValidationError as exc:
             # A refused key: nothing was read, and no report is written next to a key we do not trust.
             logger.warning("import refused", extra={"key": obj.key, "reason": exc.message})

@@ -10,7 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from relance import observability, runtime
+from relance import observability, wiring
 from relance.bounces import handle_ses_notification
 from relance.settings import Settings
 
@@ -29,7 +29,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         except (KeyError, TypeError, ValueError):
             logger.error("SES event is not JSON; ignored", extra={"message_id": record.get("Sns", {}).get("MessageId")})
             continue
-        marked += handle_ses_notification(runtime.store(settings), notification)
+        marked += handle_ses_notification(wiring.store(settings), notification)
     if marked:
         metrics.add_metric(name="BouncedAddresses", unit=MetricUnit.Count, value=marked)
     return {"marked": marked}

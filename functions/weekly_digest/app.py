@@ -7,12 +7,11 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from relance import observability, runtime
+from relance import observability, wiring
 from relance.errors import RelanceError
 from relance.planner import run_date_from_event
 from relance.reporting.digest import build_digest
 from relance.settings import Settings
-from relance.store import EscalationStore
 
 logger, tracer, metrics = observability.powertools()
 
@@ -28,16 +27,10 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return {"status": "rejected", "reason": str(exc)}
     settings = Settings.from_env()
     week_end = run_date - dt.timedelta(days=1)          # Monday's digest covers Monday..Sunday before it
-    store = EscalationStore.of(runtime.store(settings))
-    digest = build_digest(store, week_end, settings.company_name)
-    kwargs: dict[str, Any] = {}
-    if settings.ses_configuration_set:
-        kwargs["ConfigurationSetName"] = settings.ses_configuration_set
-    runtime.client("sesv2").send_email(
-        FromEmailAddress=settings.sender_email, Destination={"ToAddresses": [settings.team_email]},
-        Content={"Simple": {"Subject": {"Data": digest.subject[:200], "Charset": "UTF-8"},
-                            "Body": {"Text": {"Data": digest.text(), "Charset": "UTF-8"},
-                                     "Html": {"Data": digest.html(), "Charset": "UTF-8"}}}}, **kwargs)
+    digest = build_digest(wiring.escalation_store(settings), week_end, settings.company_name)
+    wiring.mailer().send_simple(sender=settings.sender_email, to=settings.team_email, subject=digest.subject,
+                                text=digest.text(), html=digest.html(),
+                                configuration_set=settings.ses_configuration_set or None)
     metrics.add_metric(name="DigestSent", unit=MetricUnit.Count, value=1)
     logger.info("digest sent", extra={"week_end": week_end.isoformat(), "messages": len(digest.messages),
                                       "payments": len(digest.payments), "flagged": len(digest.flagged)})

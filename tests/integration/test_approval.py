@@ -82,7 +82,7 @@ def test_unknown_id_is_404_even_with_a_valid_signature(case: tuple[EmbeddedAws, 
     unknown = approvals.new_approval_id()
     with function_env(aws, "ApprovalFunction") as services:
         arn = aws.function_env("ApprovalFunction")["APPROVAL_SECRET_ARN"]
-        key = approvals.signing_key(arn, services.client("secretsmanager"))
+        key = approvals.signing_key(arn, services.secrets)
     expires = int(link.split("sig=")[1].split(".")[0])
     signed = approvals.sign(key, unknown, expires)
     forged_but_signed = approvals.approval_link("https://x.example/Prod", unknown, signed)

@@ -14,8 +14,9 @@ from decimal import Decimal
 
 import pytest
 
-from relance import faults, runtime
+from relance import runtime
 from relance.law.rates import clear_cache
+from relance_dev import faults
 from relance_dev.embedded import EmbeddedAws
 from relance_dev.simulate.driver import Delivery, SeasonDriver
 

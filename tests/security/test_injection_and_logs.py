@@ -12,6 +12,7 @@ import pytest
 from faults_support import Season, seed
 
 from relance import runtime
+from relance.adapters.aws.services import SesMailer
 from relance.channels import OutgoingMessage, SesEmailChannel
 from relance.store import quarantine_items
 from relance_dev import faults
@@ -44,7 +45,7 @@ def _assert_single_recipient(raw: str, to: str) -> None:
                                   f"Evil\x85Bcc: {VICTIM}", f'"Evil" <{VICTIM}>, x', f"Evil\rBcc:{VICTIM}"])
 def test_a_name_or_subject_cannot_add_a_recipient(embedded: EmbeddedAws, name: str) -> None:
     runtime.reset_clients()
-    channel = SesEmailChannel(embedded.client("sesv2"), "relances@menuiserie.example", f"Menuiserie{name}",
+    channel = SesEmailChannel(SesMailer(embedded.client("sesv2")), "relances@menuiserie.example", f"Menuiserie{name}",
                               "compta@menuiserie.example")
     message = OutgoingMessage(step=f"due\r\nBcc: {VICTIM}", customer_id="C1", customer_name=name,
                               invoice_ids=("A1",), run_date=dt.date(2026, 4, 16),

@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from relance.keys import from_tag_value
-from relance.store import Store
+from relance.ports import Store
 
 
 def handle_ses_notification(store: Store, notification: dict[str, Any]) -> int:

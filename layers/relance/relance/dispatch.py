@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from relance.channels import Channel, ChannelRefused, OutgoingMessage, Receipt
 from relance.errors import RateMissingError, RelanceError
 from relance.escalation import open_cases
@@ -33,9 +31,10 @@ from relance.models import Customer, Invoice, parse_record
 from relance.money import ZERO
 from relance.policy import DueStep, Policy, evaluate
 from relance.policy.grouping import group_due, route_case
+from relance.ports import Store
 from relance.rendering import Rendered, render
 from relance.rendering.context import CompanyInfo, ContactEntry, InvoiceLine, MessageContext
-from relance.store import ConflictError, InvoiceRecord, SentStep, Store, invoice_from_item
+from relance.store import BadRecord, Claim, ConflictError, InvoiceRecord, SentStep
 
 # A claim younger than this, from today's run, belongs to a dispatcher still at work (SQS redelivery).
 CLAIM_LEASE_SECONDS = 15 * 60
@@ -87,14 +86,14 @@ class Dispatcher:
 
     def _dispatch_customer(self, customer_id: str, run_date: dt.date, report: DispatchReport) -> None:
         profile, open_ids = self.store.customer_collection(customer_id)
-        items = self.store.get_invoice_items(open_ids)
+        items = self.store.get_invoices(open_ids)
         customer, policy, reason = self._customer_and_policy(customer_id, profile)
         if customer is None or policy is None:
             self._quarantine("customer", customer_id, reason or "unusable", run_date, profile, report)
             for iid in open_ids:
                 self._quarantine_invoice(iid, f"its customer {customer_id} is quarantined: {reason}",
-                                         run_date, items.get(iid), report)
-            return
+                                         run_date, _fields(items.get(iid)), report)
+            return report
 
         records = [r for iid in open_ids if (r := self._valid_record(iid, items.get(iid), run_date, report))]
         ctx = customer_context(customer, records, run_date)
@@ -129,18 +128,21 @@ class Dispatcher:
             return None, None, f"customer {customer_id} has no usable contact (email, phone or address)"
         return customer, policy, None
 
-    def _valid_record(self, invoice_id: str, item: Mapping[str, Any] | None, run_date: dt.date,
+    def _valid_record(self, invoice_id: str, item: InvoiceRecord | BadRecord | None, run_date: dt.date,
                       report: DispatchReport) -> InvoiceRecord | None:
         if item is None:
             return None      # the pointer outlived its invoice: nothing to chase
+        if isinstance(item, BadRecord):
+            self._quarantine_invoice(invoice_id, item.reason, run_date, item.fields, report)
+            return None
+        record = item
         try:
-            record = invoice_from_item(item)
             parse_record(Invoice, dict(record.raw), f"invoice {invoice_id}")
             if record.balance < 0:
                 raise RelanceError(f"balance {record.balance} is negative", f"invoice {invoice_id}")
         except (RelanceError, KeyError, ValueError, TypeError, InvalidOperation) as exc:
             reason = str(exc) if isinstance(exc, RelanceError) else f"invoice {invoice_id}: malformed ({exc!r})"
-            self._quarantine_invoice(invoice_id, reason, run_date, item, report)
+            self._quarantine_invoice(invoice_id, reason, run_date, record.raw, report)
             return None
         return record
 
@@ -174,12 +176,12 @@ class Dispatcher:
         its own step, so a grouped invoice's ladder advances as if its step had been sent."""
         step = message_step or members[0][1].step
         claimed: list[tuple[InvoiceRecord, DueStep]] = []
-        abandoned: list[tuple[InvoiceRecord, Mapping[str, Any]]] = []
+        abandoned: list[tuple[InvoiceRecord, Claim]] = []
         for record, due in members:
             existing = self.store.claim(record.invoice_id, due.step.id, run_date)
             if existing is None:
                 claimed.append((record, due))
-            elif existing.get("status") == "claimed" and _stale(existing, run_date):
+            elif existing.status == "claimed" and _stale(existing, run_date):
                 abandoned.append((record, existing))
         if abandoned:
             self._flag(customer, policy, abandoned, step.id, run_date, report)
@@ -202,7 +204,7 @@ class Dispatcher:
                     receipts.append(channel.send(message))
                 except ChannelRefused as exc:
                     refusals.append(f"{channel.name}: {exc}")
-                except ClientError as exc:
+                except Exception as exc:
                     if (why := _permission_denied(exc)) is None:
                         raise
                     # AWS refused the call (IAM): nothing went out on this channel and no retry changes
@@ -346,10 +348,10 @@ class Dispatcher:
                           "(interest and indemnity left after the principal)"}))
         self._write_with_retry(customer, policy, record, run_date, sent, events, "sent", changes=changes)
 
-    def _flag(self, customer: Customer, policy: Policy, abandoned: Sequence[tuple[InvoiceRecord, Mapping[str, Any]]],
+    def _flag(self, customer: Customer, policy: Policy, abandoned: Sequence[tuple[InvoiceRecord, Claim]],
               step_id: str, run_date: dt.date, report: DispatchReport) -> None:
         """Claims without their record: the send may have gone out. Never resend; ask a person, once."""
-        claimed_on = abandoned[0][1].get("run_date")
+        claimed_on = abandoned[0][1].run_date
         reason = (f"step {step_id} was claimed on {claimed_on} but its send was never recorded: "
                   "check whether the customer received it")
         for record, _ in abandoned:
@@ -419,7 +421,7 @@ class Dispatcher:
             try:
                 self.store.update_invoice_state(
                     current, changes={"sent": updated.sent, **(changes or {})}, next_action=nxt, events=events,
-                    extra_items=[self.store.claim_settled_item(current.invoice_id, sent.step, claim_status)])
+                    settle_claim=(sent.step, claim_status))
                 return
             except ConflictError:
                 fresh = self.store.get_invoice(current.invoice_id)
@@ -485,9 +487,13 @@ _DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "Authorizati
                            "AuthorizationErrorException", "UnauthorizedOperation"})
 
 
-def _permission_denied(exc: ClientError) -> str | None:
-    """``"AccessDenied (s3:PutObject)"`` when AWS refused the call for want of a permission, else ``None``."""
-    error = exc.response.get("Error") or {}
+def _permission_denied(exc: BaseException) -> str | None:
+    """``"AccessDenied (s3:PutObject)"`` when AWS refused the call for want of a permission, else ``None``.
+
+    Read from the error's ``response`` (the shape every AWS SDK error carries), so the core needs no botocore.
+    """
+    response = getattr(exc, "response", None)
+    error = (response.get("Error") or {}) if isinstance(response, dict) else {}
     code = str(error.get("Code", ""))
     if code not in _DENIED_CODES:
         return None
@@ -577,12 +583,12 @@ def _statement_line(customer: Customer, record: InvoiceRecord, basis: str, issue
                        table=penalty_table(record.invoice_id, st), rate_basis=basis), None
 
 
-def _stale(claim: Mapping[str, Any], run_date: dt.date) -> bool:
+def _stale(claim: Claim, run_date: dt.date) -> bool:
     """A claim is abandoned when it comes from an earlier run, or has outlived the lease today."""
-    claimed_on = claim.get("run_date")
+    claimed_on = claim.run_date
     if claimed_on and dt.date.fromisoformat(str(claimed_on)) < run_date:
         return True
-    return time.time() - int(claim.get("claimed_at", 0)) > CLAIM_LEASE_SECONDS
+    return time.time() - int(claim.claimed_at) > CLAIM_LEASE_SECONDS
 
 
 def _with(record: InvoiceRecord, **changes: Any) -> InvoiceRecord:
@@ -598,9 +604,8 @@ def _flat(record: Mapping[str, Any] | None) -> dict[str, str]:
     return {k: str(v)[:500] for k, v in (data.items() if isinstance(data, Mapping) else [])}
 
 
-def is_throttling(exc: BaseException) -> bool:
-    return isinstance(exc, ClientError) and exc.response["Error"]["Code"] in {
-        "Throttling", "ThrottlingException", "TooManyRequestsException", "ProvisionedThroughputExceededException",
-        "RequestLimitExceeded"}
-
+def _fields(item: InvoiceRecord | BadRecord | None) -> Mapping[str, Any] | None:
+    if item is None:
+        return None
+    return item.fields if isinstance(item, BadRecord) else item.raw
 

@@ -50,14 +50,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
-    from relance import gdpr, runtime
+    from relance import gdpr, wiring
     from relance.ops.cli import _aws_call, _ledger, _today
 
     customer_id = _checked_id(args.id)
     ledger = _ledger()
     bucket = os.environ.get("LETTERS_BUCKET", "").strip() or None
-    s3 = runtime.client("s3") if bucket else None
-    report = _aws_call(lambda: gdpr.erase(ledger.store, customer_id, _today(), force=args.force, s3=s3,
-                                          bucket=bucket, ledger=ledger))
+    files = wiring.bucket(bucket) if bucket else None
+    report = _aws_call(lambda: gdpr.erase(ledger.store, customer_id, _today(), force=args.force, files=files,
+                                          ledger=ledger))
     print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     return 0

@@ -18,7 +18,8 @@ from relance.errors import NotFoundError, RelanceError, ValidationError
 from relance.models import Customer, Invoice, InvoiceStatus, parse_record
 from relance.money import ZERO, cents
 from relance.policy import CustomerContext, InvoiceState, Policy, evaluate
-from relance.store import ConflictError, InvoiceRecord, Store
+from relance.ports import Store
+from relance.store import ConflictError, InvoiceRecord
 
 _RETRIES = 5
 # The reason of the ``paused`` event of an invoice waiting for the team's decision (reports read it).

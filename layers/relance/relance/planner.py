@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from relance.errors import ValidationError
-from relance.store import Store
+from relance.ports import Queue, Store
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -42,7 +42,7 @@ class PlanResult:
     messages: int
 
 
-def plan(store: Store, sqs: Any, queue_url: str, run_date: dt.date) -> PlanResult:
+def plan(store: Store, queue: Queue, run_date: dt.date) -> PlanResult:
     """Read the due index up to ``run_date`` and enqueue one message per customer.
 
     Memory holds one set of customer ids; the index holds only invoices with a next action, so a run
@@ -53,25 +53,6 @@ def plan(store: Store, sqs: Any, queue_url: str, run_date: dt.date) -> PlanResul
     for customer, _invoice in store.due_entries(run_date):
         due += 1
         customers[customer] = customers.get(customer, 0) + 1
-    messages = 0
-    batch: list[dict[str, str]] = []
-    for customer in customers:
-        batch.append({"Id": str(len(batch)),
-                      "MessageBody": json.dumps({"customer": customer, "run_date": run_date.isoformat()})})
-        if len(batch) == 10:
-            messages += _send_batch(sqs, queue_url, batch)
-            batch = []
-    if batch:
-        messages += _send_batch(sqs, queue_url, batch)
+    messages = queue.send_all([json.dumps({"customer": customer, "run_date": run_date.isoformat()})
+                               for customer in customers])
     return PlanResult(run_date, due, len(customers), messages)
-
-
-def _send_batch(sqs: Any, queue_url: str, batch: list[dict[str, str]]) -> int:
-    pending = batch
-    for _ in range(5):
-        resp = sqs.send_message_batch(QueueUrl=queue_url, Entries=pending)
-        failed = {f["Id"] for f in resp.get("Failed", [])}
-        pending = [e for e in pending if e["Id"] in failed]
-        if not pending:
-            return len(batch)
-    raise RuntimeError(f"SQS refused {len(pending)} messages after retries")

@@ -1,69 +1,17 @@
-"""DynamoDB access: the only module that knows the table's keys.
+"""The records that cross the store's port: an invoice with its dunning state, its sent steps, a claim.
 
-Single-table design (one on-demand table, see template.yaml):
-
-==========================  ===========================  ==========================================
-pk                          sk                           what
-==========================  ===========================  ==========================================
-``CUST#<customer>``         ``PROFILE``                  the customer record
-``CUST#<customer>``         ``OPEN#<invoice>``           pointer: this invoice is still being chased
-``INV#<invoice>``           ``META``                     the invoice and its dunning state
-``INV#<invoice>``           ``CLAIM#<step>``             a step claimed before it is sent (at most once)
-``INV#<invoice>``           ``EVT#<date>#<seq>``         immutable history events
-``QUAR#<kind>#<id>``        ``QUAR``                     a quarantined record and its reason
-``ACT#<date>``              ``<customer>#<invoice>``     the invoice had events that day (weekly digest)
-==========================  ===========================  ==========================================
-
-The sparse GSI ``due`` (``due_pk`` = ``DUE#<shard>``, ``due_sk`` = ``<date>#<customer>#<invoice>``) holds only
-invoices that have a next action, so the daily run reads the due invoices and nothing else.
+The port itself is :class:`relance.ports.Store`; its DynamoDB implementation (the table's keys, the
+transactions, pagination) is :mod:`relance.adapters.aws.dynamodb`. Core modules import the records from
+here and type the store through the port; they never see a key or a raw item.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import itertools
-import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
-
-from relance.errors import RelanceError
-from relance.money import cents
-
-DUE_INDEX = "due"
-# History is kept for the longest limitation period (5 years, C. com. L110-4) plus one year of margin, then
-# DynamoDB's TTL removes it (GDPR storage limitation).
-HISTORY_RETENTION_DAYS = 6 * 366
-# "Activity of the day" markers only serve the weekly digest: TTL removes them after a few weeks.
-ACTIVITY_RETENTION_DAYS = 35
-
-_ser = TypeSerializer()
-_deser = TypeDeserializer()
-
-
-def _to_item(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _ser.serialize(v) for k, v in values.items() if v is not None}
-
-
-def _from_item(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _deser.deserialize(v) for k, v in item.items()}
-
-
-def shard_of(customer_id: str, shards: int) -> int:
-    """Stable shard of a customer: all its invoices land in the same partition of the due index."""
-    return int.from_bytes(hashlib.blake2b(customer_id.encode(), digest_size=4).digest(), "big") % shards
-
-
-def due_keys(customer_id: str, invoice_id: str, next_action: dt.date, shards: int) -> dict[str, str]:
-    return {
-        "due_pk": f"DUE#{shard_of(customer_id, shards)}",
-        "due_sk": f"{next_action.isoformat()}#{customer_id}#{invoice_id}",
-    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,570 +47,60 @@ class InvoiceRecord:
     to_decide: str | None = None   # why the invoice waits for the team's decision (refused/expired hand-off)
 
 
-def _date(value: Any) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
-
-
-def invoice_from_item(item: Mapping[str, Any]) -> InvoiceRecord:
-    """Decode a META item. Raises KeyError/ValueError on a malformed item (the caller quarantines it)."""
-    data = item["data"]
-    return InvoiceRecord(
-        invoice_id=item["pk"].removeprefix("INV#"),
-        customer_id=data["customer"],
-        raw=data,
-        status=item.get("status", "open"),
-        balance=Decimal(item["balance"]),
-        sent=tuple(SentStep(s["step"], dt.date.fromisoformat(s["date"]), tuple(s.get("channels", ())),
-                            bool(s.get("flagged", False))) for s in item.get("sent", [])),
-        payments=tuple((dt.date.fromisoformat(p["date"]), Decimal(p["amount"]))
-                       for p in item.get("payments", [])),
-        disputed=bool(item.get("disputed", False)),
-        promise_until=_date(item.get("promise_until")),
-        plan=tuple((dt.date.fromisoformat(p["date"]), Decimal(p["amount"])) for p in item.get("plan", [])),
-        manual_pause=bool(item.get("manual_pause", False)),
-        next_action=_date(item.get("next_action")),
-        send_failures=int(item.get("send_failures", 0)),
-        version=int(item.get("version", 0)),
-        attachment_key=item.get("attachment_key"),
-        accessories_due=Decimal(item.get("accessories_due", "0")),
-        to_decide=item.get("to_decide") or None,
-    )
-
-
-def _sent_to_item(sent: Iterable[SentStep]) -> list[dict[str, Any]]:
-    return [{"step": s.step, "date": s.date.isoformat(), "channels": list(s.channels), "flagged": s.flagged}
-            for s in sent]
-
 
 class ConflictError(Exception):
     """Someone else changed the record first (optimistic concurrency); retry from a fresh read."""
 
 
+@dataclass(frozen=True, slots=True)
+class BadRecord:
+    """A stored invoice that could not be decoded: the dispatcher quarantines it with ``reason``."""
+
+    invoice_id: str
+    fields: Mapping[str, Any]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """An invoice-step claimed before its send; ``status`` is ``claimed``, ``sent`` or ``flagged``."""
+
+    status: str = "claimed"
+    run_date: str | None = None
+    claimed_at: int = 0
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Mapping-style access, so code written against the former dict keeps reading it."""
+        return getattr(self, key, default)
+
+
 @dataclass
-class Store:
-    """Typed access to the relance table through a low-level DynamoDB client."""
+class CustomerItems:
+    """Everything stored about one customer, for the GDPR export and erasure (:mod:`relance.gdpr`).
 
-    client: Any
-    table: str
-    shards: int = 8
-    _seq: Iterator[int] = field(default_factory=itertools.count, repr=False)
+    Items are decoded attribute maps; ``ref`` in each is an opaque handle the store uses to rewrite it.
+    """
 
-    # ---- customers -------------------------------------------------------------------------------
-    def put_customer(self, customer: Mapping[str, Any]) -> None:
-        """Create or replace a customer profile (``customer`` is the validated record as plain fields)."""
-        self.client.put_item(TableName=self.table, Item=_to_item(
-            {"pk": f"CUST#{customer['id']}", "sk": "PROFILE", "type": "customer", "data": dict(customer)}))
-
-    def get_customer_raw(self, customer_id: str) -> dict[str, Any] | None:
-        resp = self.client.get_item(TableName=self.table, Key=_to_item(
-            {"pk": f"CUST#{customer_id}", "sk": "PROFILE"}), ConsistentRead=True)
-        return _from_item(resp["Item"])["data"] if "Item" in resp else None
-
-    def set_customer_fields(self, customer_id: str, **fields: Any) -> None:
-        names = {f"#f{i}": k for i, k in enumerate(fields)}
-        values = {f":v{i}": v for i, v in enumerate(fields.values())}
-        expr = ", ".join(f"#d.{n} = {v}" for n, v in zip(names, values, strict=True))
-        self.client.update_item(
-            TableName=self.table, Key=_to_item({"pk": f"CUST#{customer_id}", "sk": "PROFILE"}),
-            UpdateExpression=f"SET {expr}", ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames={"#d": "data", **names},
-            ExpressionAttributeValues=_to_item(values))
-
-    def customer_collection(self, customer_id: str) -> tuple[dict[str, Any] | None, list[str]]:
-        """The customer profile (raw fields, or None) and the ids of its open invoices, in one query."""
-        profile: dict[str, Any] | None = None
-        open_ids: list[str] = []
-        for item in self._query(KeyConditionExpression="pk = :pk",
-                                ExpressionAttributeValues=_to_item({":pk": f"CUST#{customer_id}"}),
-                                ConsistentRead=True):
-            if item["sk"] == "PROFILE":
-                profile = item["data"]
-            elif item["sk"].startswith("OPEN#"):
-                open_ids.append(item["sk"].removeprefix("OPEN#"))
-        return profile, open_ids
-
-    # ---- invoices --------------------------------------------------------------------------------
-    def create_invoice(self, invoice: Mapping[str, Any], next_action: dt.date | None,
-                       event_date: dt.date, attachment_key: str | None = None) -> bool:
-        """Create an invoice with its open pointer and an ``imported`` event; False if it already exists."""
-        items = self._invoice_items(invoice, next_action, event_date, attachment_key)
-        return _unless_condition_fails(self.client.transact_write_items, TransactItems=items)
-
-    def _invoice_items(self, invoice: Mapping[str, Any], next_action: dt.date | None, event_date: dt.date,
-                       attachment_key: str | None) -> list[dict[str, Any]]:
-        iid, cid = invoice["id"], invoice["customer"]
-        meta: dict[str, Any] = {
-            "pk": f"INV#{iid}", "sk": "META", "type": "invoice", "data": dict(invoice),
-            "status": invoice.get("status", "open"),
-            "balance": str(invoice.get("balance") or invoice["amount"]),
-            "sent": [], "payments": [], "version": 1, "attachment_key": attachment_key,
-        }
-        if next_action:
-            meta.update(next_action=next_action.isoformat(), **due_keys(cid, iid, next_action, self.shards))
-        items = [
-            {"Put": {"TableName": self.table, "Item": _to_item(meta),
-                     "ConditionExpression": "attribute_not_exists(pk)"}},
-            {"Put": {"TableName": self.table, "Item": _to_item({"pk": f"CUST#{cid}", "sk": f"OPEN#{iid}"})}},
-            {"Put": {"TableName": self.table, "Item": _to_item(self._event_item(
-                iid, event_date, "imported", {"amount": str(invoice["amount"]), "due": str(invoice["due"])}))}},
-        ]
-        return items
-
-    # ---- batches for imports (issue 14.7) --------------------------------------------------------------
-    def get_customers_raw(self, customer_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """Profiles (``data``) of several customers: BatchGetItem, 100 at a time, unprocessed keys retried."""
-        found: dict[str, dict[str, Any]] = {}
-        ids = list(dict.fromkeys(customer_ids))
-        for start in range(0, len(ids), 100):
-            keys = [_to_item({"pk": f"CUST#{c}", "sk": "PROFILE"}) for c in ids[start:start + 100]]
-            request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
-            for attempt in range(8):
-                resp = self.client.batch_get_item(RequestItems=request)
-                for item in resp["Responses"].get(self.table, []):
-                    decoded = _from_item(item)
-                    found[decoded["pk"].removeprefix("CUST#")] = decoded["data"]
-                request = resp.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                time.sleep(min(0.05 * 2 ** attempt, 1.0))
-        return found
-
-    def put_customers(self, customers: Sequence[Mapping[str, Any]]) -> None:
-        """Create or replace several profiles: BatchWriteItem, 25 at a time, unprocessed items retried."""
-        for start in range(0, len(customers), 25):
-            request: dict[str, Any] = {self.table: [{"PutRequest": {"Item": _to_item(
-                {"pk": f"CUST#{c['id']}", "sk": "PROFILE", "type": "customer", "data": dict(c)})}}
-                for c in customers[start:start + 25]]}
-            for attempt in range(8):
-                request = self.client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
-                if not request:
-                    break
-                time.sleep(min(0.05 * 2 ** attempt, 1.0))
-            if request:
-                raise RelanceError("DynamoDB kept refusing the batch of customers; import again")
-
-    def create_invoices(self, invoices: Sequence[tuple[Mapping[str, Any], dt.date | None]], event_date: dt.date
-                        ) -> list[str]:
-        """Create new invoices (with their open pointer and ``imported`` event) 33 per transaction, each
-        still conditional on not existing; a transaction cancelled by one condition is redone invoice by
-        invoice. Returns the ids that already existed (created by someone else meanwhile)."""
-        existed: list[str] = []
-        for start in range(0, len(invoices), 33):
-            chunk = invoices[start:start + 33]
-            items = [item for fields, nxt in chunk for item in self._invoice_items(fields, nxt, event_date, None)]
-            if not _unless_condition_fails(self.client.transact_write_items, TransactItems=items):
-                existed += [str(fields["id"]) for fields, nxt in chunk
-                            if not self.create_invoice(fields, nxt, event_date)]
-        return existed
-
-    # ---- payment idempotency keys (issue 14.5) -----------------------------------------------------
-    def get_payment_key(self, invoice_id: str, key_digest: str) -> dict[str, Any] | None:
-        """The payment booked under an idempotency key (its digest) on this invoice, if any."""
-        resp = self.client.get_item(TableName=self.table, Key=_to_item(
-            {"pk": f"INV#{invoice_id}", "sk": f"PAYKEY#{key_digest}"}), ConsistentRead=True)
-        return _from_item(resp["Item"]) if "Item" in resp else None
-
-    def payment_key_put(self, invoice_id: str, key_digest: str, fields: Mapping[str, Any]) -> dict[str, Any]:
-        """The transaction item that claims an idempotency key with the payment it books (written once)."""
-        return {"Put": {"TableName": self.table, "ConditionExpression": "attribute_not_exists(pk)",
-                        "Item": _to_item({"pk": f"INV#{invoice_id}", "sk": f"PAYKEY#{key_digest}",
-                                          "type": "payment_key", **fields})}}
-
-    def get_invoice(self, invoice_id: str) -> InvoiceRecord | None:
-        resp = self.client.get_item(TableName=self.table, Key=_to_item(
-            {"pk": f"INV#{invoice_id}", "sk": "META"}), ConsistentRead=True)
-        return invoice_from_item(_from_item(resp["Item"])) if "Item" in resp else None
-
-    def get_invoice_items(self, invoice_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """META items of several invoices (BatchGetItem, 100 at a time, unprocessed keys retried)."""
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(invoice_ids), 100):
-            keys = [_to_item({"pk": f"INV#{i}", "sk": "META"}) for i in invoice_ids[start:start + 100]]
-            request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
-            for attempt in range(8):
-                resp = self.client.batch_get_item(RequestItems=request)
-                for item in resp["Responses"].get(self.table, []):
-                    decoded = _from_item(item)
-                    found[decoded["pk"].removeprefix("INV#")] = decoded
-                request = resp.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                time.sleep(min(0.05 * 2 ** attempt, 1.0))
-        return found
-
-    def update_invoice_state(self, record: InvoiceRecord, *, changes: Mapping[str, Any],
-                             next_action: dt.date | None, events: Sequence[tuple[dt.date, str, Mapping[str, Any]]] = (),
-                             extra_items: Sequence[dict[str, Any]] = ()) -> None:
-        """Apply ``changes`` to an invoice's META, set its next action, and append events, atomically.
-
-        Guarded by the record's version: a concurrent writer makes this raise ConflictError. ``changes``
-        keys are META attributes (``status``, ``balance``, ``sent`` as SentStep tuples, ``payments``,
-        ``disputed``, ``promise_until``, ``plan``, ``manual_pause``, ``send_failures``, ``to_decide``).
-        """
-        iid, cid = record.invoice_id, record.customer_id
-        sets: dict[str, Any] = {"version": record.version + 1}
-        removes: list[str] = []
-        for key, value in changes.items():
-            if key == "sent":
-                value = _sent_to_item(value)
-            elif key in ("payments", "plan"):
-                value = [{"date": d.isoformat(), "amount": str(a)} for d, a in value]
-            elif isinstance(value, dt.date):
-                value = value.isoformat()
-            elif isinstance(value, Decimal):
-                value = str(cents(value))
-            if value is None:
-                removes.append(key)
-            else:
-                sets[key] = value
-        status = changes.get("status", record.status)
-        if next_action is not None and status == "open":
-            sets.update(next_action=next_action.isoformat(), **due_keys(cid, iid, next_action, self.shards))
-        else:
-            removes += ["next_action", "due_pk", "due_sk"]
-        names = {f"#a{i}": k for i, k in enumerate(itertools.chain(sets, removes))}
-        by_attr = {v: k for k, v in names.items()}
-        values = {f":v{i}": v for i, v in enumerate(sets.values())}
-        expr = "SET " + ", ".join(f"{by_attr[k]} = :v{i}" for i, k in enumerate(sets))
-        if removes:
-            expr += " REMOVE " + ", ".join(by_attr[k] for k in removes)
-        values[":expected"] = record.version
-        items: list[dict[str, Any]] = [{"Update": {
-            "TableName": self.table, "Key": _to_item({"pk": f"INV#{iid}", "sk": "META"}),
-            "UpdateExpression": expr, "ConditionExpression": "version = :expected",
-            "ExpressionAttributeNames": names, "ExpressionAttributeValues": _to_item(values)}}]
-        if status != "open":
-            items.append({"Delete": {"TableName": self.table,
-                                     "Key": _to_item({"pk": f"CUST#{cid}", "sk": f"OPEN#{iid}"})}})
-        elif record.status != "open":
-            items.append({"Put": {"TableName": self.table,
-                                  "Item": _to_item({"pk": f"CUST#{cid}", "sk": f"OPEN#{iid}"})}})
-        for when, kind, details in events:
-            items.append({"Put": {"TableName": self.table, "Item": _to_item(self._event_item(
-                iid, when, kind, details))}})
-        for when in sorted({when for when, _, _ in events}):
-            items.append({"Put": {"TableName": self.table, "Item": _to_item(_activity_item(cid, iid, when))}})
-        items.extend(extra_items)
-        for chunk_start in range(0, len(items), 100):
-            try:
-                self.client.transact_write_items(TransactItems=items[chunk_start:chunk_start + 100])
-            except ClientError as exc:
-                if _cancelled_by_condition(exc):
-                    raise ConflictError(f"invoice {iid} changed concurrently") from exc
-                raise
-
-    # ---- claims ----------------------------------------------------------------------------------
-    def claim(self, invoice_id: str, step: str, run_date: dt.date) -> dict[str, Any] | None:
-        """Claim an invoice-step before sending it. Returns None when claimed, else the existing claim."""
-        try:
-            self.client.put_item(
-                TableName=self.table,
-                Item=_to_item({"pk": f"INV#{invoice_id}", "sk": f"CLAIM#{step}", "status": "claimed",
-                               "run_date": run_date.isoformat(), "claimed_at": int(time.time())}),
-                ConditionExpression="attribute_not_exists(pk)",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD")
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                old = exc.response.get("Item")
-                return _from_item(old) if old else self._get_claim(invoice_id, step)
-            raise
-        return None
-
-    def _get_claim(self, invoice_id: str, step: str) -> dict[str, Any]:
-        resp = self.client.get_item(TableName=self.table, Key=_to_item(
-            {"pk": f"INV#{invoice_id}", "sk": f"CLAIM#{step}"}), ConsistentRead=True)
-        return _from_item(resp.get("Item", {})) or {"status": "claimed"}
-
-    def release_claim(self, invoice_id: str, step: str) -> None:
-        """Drop a claim whose send is known NOT to have happened (the message was refused)."""
-        self.client.delete_item(
-            TableName=self.table, Key=_to_item({"pk": f"INV#{invoice_id}", "sk": f"CLAIM#{step}"}),
-            ConditionExpression="#s = :claimed", ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues=_to_item({":claimed": "claimed"}))
-
-    def claim_settled_item(self, invoice_id: str, step: str, status: str) -> dict[str, Any]:
-        """Transaction item that marks a claim ``sent`` or ``flagged`` along with the invoice update."""
-        return {"Update": {
-            "TableName": self.table, "Key": _to_item({"pk": f"INV#{invoice_id}", "sk": f"CLAIM#{step}"}),
-            "UpdateExpression": "SET #s = :s", "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": _to_item({":s": status})}}
-
-    # ---- history ---------------------------------------------------------------------------------
-    def _event_item(self, invoice_id: str, when: dt.date, kind: str,
-                    details: Mapping[str, Any]) -> dict[str, Any]:
-        seq = f"{time.time_ns():020d}{next(self._seq) % 1000:03d}"
-        expires = dt.datetime.combine(when + dt.timedelta(days=HISTORY_RETENTION_DAYS), dt.time(),
-                                      tzinfo=dt.UTC)
-        return {"pk": f"INV#{invoice_id}", "sk": f"EVT#{when.isoformat()}#{seq}", "type": "event",
-                "kind": kind, "date": when.isoformat(), "details": dict(details),
-                "expires_at": int(expires.timestamp())}
-
-    def add_event(self, invoice_id: str, when: dt.date, kind: str, details: Mapping[str, Any]) -> None:
-        self.client.put_item(TableName=self.table, Item=_to_item(self._event_item(
-            invoice_id, when, kind, details)))
-
-    def history(self, invoice_id: str) -> list[dict[str, Any]]:
-        """Every event of an invoice, oldest first."""
-        return list(self._query(
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :evt)",
-            ExpressionAttributeValues=_to_item({":pk": f"INV#{invoice_id}", ":evt": "EVT#"})))
-
-    def active_invoices(self, first: dt.date, last: dt.date) -> set[tuple[str, str]]:
-        """(customer, invoice) of every invoice whose state changed with events from ``first`` to ``last``
-        (sends, payments, flags...), open or closed since: one small partition per day."""
-        found: set[tuple[str, str]] = set()
-        day = first
-        while day <= last:
-            for item in self._query(KeyConditionExpression="pk = :pk",
-                                    ExpressionAttributeValues=_to_item({":pk": f"ACT#{day.isoformat()}"})):
-                found.add((str(item["customer"]), str(item["invoice"])))
-            day += dt.timedelta(days=1)
-        return found
-
-    # ---- quarantine ------------------------------------------------------------------------------
-    def quarantine(self, kind: str, record_id: str, reason: str, when: dt.date,
-                   record: Mapping[str, Any] | None = None) -> bool:
-        """Keep a bad record aside with its reason (nothing is lost). False if it was already there."""
-        return _unless_condition_fails(
-            self.client.put_item,
-            TableName=self.table,
-            Item=_to_item({"pk": f"QUAR#{kind}#{record_id}", "sk": "QUAR", "type": "quarantine",
-                           "kind": kind, "record_id": record_id, "reason": reason,
-                           "date": when.isoformat(), "record": {k: str(v) for k, v in (record or {}).items()}}),
-            ConditionExpression="attribute_not_exists(pk)")
-
-    def take_out_of_due_index(self, invoice_id: str) -> None:
-        """Stop the daily run from picking up an invoice that cannot be processed (it stays stored)."""
-        self.client.update_item(
-            TableName=self.table, Key=_to_item({"pk": f"INV#{invoice_id}", "sk": "META"}),
-            UpdateExpression="REMOVE due_pk, due_sk, next_action SET quarantined = :t",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues=_to_item({":t": True}))
-
-    # ---- the due index ---------------------------------------------------------------------------
-    def due_entries(self, run_date: dt.date) -> Iterator[tuple[str, str]]:
-        """(customer, invoice) for every invoice whose next action is on or before ``run_date``.
-
-        Reads only the due entries: the range condition stops at ``run_date``, so invoices that are not
-        due are never read.
-        """
-        upper = (run_date + dt.timedelta(days=1)).isoformat()
-        for shard in range(self.shards):
-            for item in self._query(IndexName=DUE_INDEX,
-                                    KeyConditionExpression="due_pk = :pk AND due_sk < :upper",
-                                    ExpressionAttributeValues=_to_item(
-                                        {":pk": f"DUE#{shard}", ":upper": upper})):
-                _, customer, invoice = item["due_sk"].split("#", 2)
-                yield customer, invoice
-
-    def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        paginator = self.client.get_paginator("query")
-        for page in paginator.paginate(TableName=self.table, **kwargs):
-            for item in page["Items"]:
-                yield _from_item(item)
+    customer_id: str
+    profile: dict[str, Any] | None
+    pointers: list[dict[str, Any]] = field(default_factory=list)
+    metas: dict[str, dict[str, Any]] = field(default_factory=dict)          # invoice id -> its state item
+    claims: dict[str, list[dict[str, Any]]] = field(default_factory=dict)   # invoice id -> its claims
+    events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)   # invoice id -> its history
+    quarantine: list[dict[str, Any]] = field(default_factory=list)
+    cases: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _activity_item(customer_id: str, invoice_id: str, when: dt.date) -> dict[str, Any]:
-    expires = dt.datetime.combine(when + dt.timedelta(days=ACTIVITY_RETENTION_DAYS), dt.time(), tzinfo=dt.UTC)
-    return {"pk": f"ACT#{when.isoformat()}", "sk": f"{customer_id}#{invoice_id}", "type": "activity",
-            "customer": customer_id, "invoice": invoice_id, "expires_at": int(expires.timestamp())}
+# Names that used to live here and now belong to the DynamoDB adapter: still importable from this module
+# (tests, the simulator) without the core importing the adapter.
+_MOVED = {"Store", "EscalationStore", "due_keys", "shard_of", "events_between", "quarantine_items",
+          "invoice_from_item", "HISTORY_RETENTION_DAYS", "ACTIVITY_RETENTION_DAYS", "DUE_INDEX",
+          "PENDING_APPROVALS_PK"}
 
 
-def _unless_condition_fails(call: Any, **kwargs: Any) -> bool:
-    """Run a conditional write (or transaction); False when a condition does not hold (someone was first)."""
-    try:
-        call(**kwargs)
-    except ClientError as exc:
-        if _cancelled_by_condition(exc):
-            return False
-        raise
-    return True
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        from relance.adapters.aws import dynamodb
 
-
-def _cancelled_by_condition(exc: ClientError) -> bool:
-    code = exc.response["Error"]["Code"]
-    if code == "ConditionalCheckFailedException":
-        return True
-    if code != "TransactionCanceledException":
-        return False
-    reasons = exc.response.get("CancellationReasons") or []
-    return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
-
-
-
-
-# ---- escalation: cases and approvals (added by the escalation work; new item types only) --------------
-# ``CASE#<case_id>`` / ``CASE``                 an escalation case: its file, partner, outcome token
-# ``APPROVAL#<approval_id>`` / ``APPROVAL``     one approval request: the task token, expiry, status
-# ``APPROVAL#PENDING`` / ``<expires>#<id>``     pointer to a pending approval (read by the daily sweep)
-PENDING_APPROVALS_PK = "APPROVAL#PENDING"
-
-
-class EscalationStore(Store):
-    """The store with the escalation's item types (cases, approvals). Same table, same client."""
-
-    @classmethod
-    def of(cls, store: Store) -> EscalationStore:
-        return cls(store.client, store.table, store.shards)
-
-    # ---- cases -----------------------------------------------------------------------------------
-    def put_case(self, case_id: str, fields: Mapping[str, Any]) -> None:
-        """Create or refresh a case item; fields set by later steps (outcome token...) are kept."""
-        names = {f"#f{i}": k for i, k in enumerate(fields)}
-        values = {f":v{i}": v for i, v in enumerate(fields.values())}
-        expr = ", ".join(f"{n} = {v}" for n, v in zip(names, values, strict=True))
-        self.client.update_item(
-            TableName=self.table, Key=_to_item({"pk": f"CASE#{case_id}", "sk": "CASE"}),
-            UpdateExpression=f"SET #type = :type, {expr}",
-            ExpressionAttributeNames={"#type": "type", **names},
-            ExpressionAttributeValues=_to_item({":type": "case", **values}))
-
-    def get_case(self, case_id: str) -> dict[str, Any] | None:
-        resp = self.client.get_item(TableName=self.table, Key=_to_item(
-            {"pk": f"CASE#{case_id}", "sk": "CASE"}), ConsistentRead=True)
-        return _from_item(resp["Item"]) if "Item" in resp else None
-
-    def update_case(self, case_id: str, fields: Mapping[str, Any], *, expect: Mapping[str, Any] | None = None,
-                    absent: Sequence[str] = ()) -> bool:
-        """Set ``fields`` on an existing case; with ``expect``/``absent`` only if those attributes match.
-
-        Returns False when the condition failed (someone else got there first).
-        """
-        names = {f"#f{i}": k for i, k in enumerate(fields)}
-        values = {f":v{i}": v for i, v in enumerate(fields.values())}
-        sets = ", ".join(f"{n} = {v}" for n, v in zip(names, values, strict=True))
-        conditions = ["attribute_exists(pk)"]
-        for i, (key, value) in enumerate((expect or {}).items()):
-            names[f"#e{i}"], values[f":e{i}"] = key, value
-            conditions.append(f"#e{i} = :e{i}")
-        for i, key in enumerate(absent):
-            names[f"#a{i}"] = key
-            conditions.append(f"attribute_not_exists(#a{i})")
-        return _unless_condition_fails(
-            self.client.update_item,
-            TableName=self.table, Key=_to_item({"pk": f"CASE#{case_id}", "sk": "CASE"}),
-            UpdateExpression=f"SET {sets}", ConditionExpression=" AND ".join(conditions),
-            ExpressionAttributeNames=names, ExpressionAttributeValues=_to_item(values))
-
-    # ---- approvals -------------------------------------------------------------------------------
-    def put_approval(self, approval_id: str, fields: Mapping[str, Any], expires: dt.date) -> None:
-        """A new pending approval and its pointer in the pending list, atomically."""
-        item = {"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL", "type": "approval", "status": "pending",
-                "expires": expires.isoformat(), **fields}
-        # The pointer carries the dates the sweep acts on, so a quiet day reads no approval at all.
-        pointer = {"pk": PENDING_APPROVALS_PK, "sk": f"{expires.isoformat()}#{approval_id}",
-                   "approval_id": approval_id, "case_id": fields.get("case_id"), "remind_on": fields.get("remind_on")}
-        self.client.transact_write_items(TransactItems=[
-            {"Put": {"TableName": self.table, "Item": _to_item(item),
-                     "ConditionExpression": "attribute_not_exists(pk)"}},
-            {"Put": {"TableName": self.table, "Item": _to_item(pointer)}},
-        ])
-
-    def get_approval(self, approval_id: str) -> dict[str, Any] | None:
-        resp = self.client.get_item(TableName=self.table, Key=self._approval_key(approval_id),
-                                    ConsistentRead=True)
-        return _from_item(resp["Item"]) if "Item" in resp else None
-
-    def pending_approvals(self) -> list[dict[str, Any]]:
-        """Pointers to the approvals still pending, soonest expiry first (one small partition)."""
-        return list(self._query(KeyConditionExpression="pk = :pk",
-                                ExpressionAttributeValues=_to_item({":pk": PENDING_APPROVALS_PK}),
-                                ConsistentRead=True))
-
-    def refresh_approval_token(self, approval_id: str, token: str) -> bool:
-        """A retried approval task got a new token: keep the request, swap the token (if still pending)."""
-        return _unless_condition_fails(
-            self.client.update_item,
-            TableName=self.table, Key=self._approval_key(approval_id),
-            UpdateExpression="SET task_token = :t", ConditionExpression="#s = :pending",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues=_to_item({":t": token, ":pending": "pending"}))
-
-    def mark_reminded(self, approval_id: str, when: dt.date, expires: dt.date) -> bool:
-        """Record the reminder once, on the approval and its pending pointer: False if it was already sent
-        or the approval is no longer pending."""
-        return _unless_condition_fails(self.client.transact_write_items, TransactItems=[
-            {"Update": {"TableName": self.table,
-                        "Key": self._approval_key(approval_id),
-                        "UpdateExpression": "SET reminded = :d",
-                        "ConditionExpression": "#s = :pending AND attribute_not_exists(reminded)",
-                        "ExpressionAttributeNames": {"#s": "status"},
-                        "ExpressionAttributeValues": _to_item({":d": when.isoformat(), ":pending": "pending"})}},
-            {"Update": {"TableName": self.table, "Key": self._pending_pointer_key(approval_id, expires),
-                        "UpdateExpression": "SET reminded = :d", "ConditionExpression": "attribute_exists(pk)",
-                        "ExpressionAttributeValues": _to_item({":d": when.isoformat()})}},
-        ])
-
-    def unmark_reminded(self, approval_id: str, expires: dt.date) -> None:
-        """The reminder could not be sent: let the next sweep try again."""
-        self.client.transact_write_items(TransactItems=[
-            {"Update": {"TableName": self.table,
-                        "Key": self._approval_key(approval_id),
-                        "UpdateExpression": "REMOVE reminded"}},
-            {"Update": {"TableName": self.table, "Key": self._pending_pointer_key(approval_id, expires),
-                        "UpdateExpression": "REMOVE reminded", "ConditionExpression": "attribute_exists(pk)"}},
-        ])
-
-    @staticmethod
-    def _approval_key(approval_id: str) -> dict[str, Any]:
-        return _to_item({"pk": f"APPROVAL#{approval_id}", "sk": "APPROVAL"})
-
-    @staticmethod
-    def _pending_pointer_key(approval_id: str, expires: dt.date | str) -> dict[str, Any]:
-        day = expires.isoformat() if isinstance(expires, dt.date) else expires
-        return _to_item({"pk": PENDING_APPROVALS_PK, "sk": f"{day}#{approval_id}"})
-
-    def decide_approval(self, approval_id: str, status: str, details: Mapping[str, Any],
-                        expected: str = "pending") -> bool:
-        """Move an approval from ``expected`` to ``status`` exactly once (and drop its pending pointer).
-
-        Returns False when it was not ``expected`` any more (already decided, expired, or reverted).
-        """
-        current = self.get_approval(approval_id)
-        if current is None:
-            return False
-        fields = {"status": status, **details}
-        names = {f"#f{i}": k for i, k in enumerate(fields)}
-        values = {f":v{i}": v for i, v in enumerate(fields.values())}
-        sets = ", ".join(f"{n} = {v}" for n, v in zip(names, values, strict=True))
-        names["#s"] = "status"
-        values[":expected"] = expected
-        items: list[dict[str, Any]] = [{"Update": {
-            "TableName": self.table, "Key": self._approval_key(approval_id),
-            "UpdateExpression": f"SET {sets}", "ConditionExpression": "#s = :expected",
-            "ExpressionAttributeNames": names, "ExpressionAttributeValues": _to_item(values)}}]
-        pointer = self._pending_pointer_key(approval_id, str(current["expires"]))
-        if status == "pending":
-            items.append({"Put": {"TableName": self.table, "Item": {**pointer, **_to_item(
-                {"approval_id": approval_id, "case_id": current.get("case_id"),
-                 "remind_on": current.get("remind_on"), "reminded": current.get("reminded")})}}})
-        else:
-            items.append({"Delete": {"TableName": self.table, "Key": pointer}})
-        return _unless_condition_fails(self.client.transact_write_items, TransactItems=items)
-
-
-# ---- read helpers for the simulator's log and the weekly digest (appended; read-only) ------------------
-def events_between(store: Store, invoice_id: str, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
-    """History events of one invoice dated ``first``..``last`` (one bounded query on its item collection)."""
-    return list(store._query(
-        KeyConditionExpression="pk = :pk AND sk BETWEEN :lo AND :hi",
-        ExpressionAttributeValues=_to_item({":pk": f"INV#{invoice_id}", ":lo": f"EVT#{first.isoformat()}",
-                                            ":hi": f"EVT#{last.isoformat()}#~"})))
-
-
-def quarantine_items(store: Store, keys: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
-    """The quarantine items that exist among ``(kind, record_id)`` keys (BatchGetItem, 100 at a time)."""
-    found: list[dict[str, Any]] = []
-    unique = sorted(set(keys))
-    for start in range(0, len(unique), 100):
-        request: dict[str, Any] = {store.table: {"Keys": [
-            _to_item({"pk": f"QUAR#{kind}#{rid}", "sk": "QUAR"}) for kind, rid in unique[start:start + 100]]}}
-        for attempt in range(8):
-            resp = store.client.batch_get_item(RequestItems=request)
-            found += [_from_item(item) for item in resp["Responses"].get(store.table, [])]
-            request = resp.get("UnprocessedKeys") or {}
-            if not request:
-                break
-            time.sleep(min(0.05 * 2 ** attempt, 1.0))
-    return found
-
+        return getattr(dynamodb, name)
+    raise AttributeError(f"module 'relance.store' has no attribute {name!r}")

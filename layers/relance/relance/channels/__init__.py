@@ -1,5 +1,5 @@
-"""Delivery channels. Each is a small class with ``send(message) -> Receipt``; tests, the local simulation
-and production use the same classes, only the boto3 clients differ."""
+"""Delivery channels. Each is a small class with ``send(message) -> Receipt`` over a port (mailer, SMS,
+topic, files); tests, the local simulation and production use the same classes, only the adapters differ."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Email through SES v2 as raw MIME: text and HTML, the letter as PDF, tracking headers and tags."""
+"""Email as raw MIME: text and HTML, the letter as PDF, tracking headers and tags, sent through the
+mailer port (SES v2 in :mod:`relance.adapters.aws.services`)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from relance.channels.base import ChannelRefused, OutgoingMessage, Receipt
 from relance.keys import key_part, tag_value
-
-_REFUSALS = {"MessageRejected", "MailFromDomainNotVerifiedException", "AccountSuspendedException",
-             "SendingPausedException", "BadRequestException"}
+from relance.ports import Mailer, Refused
 
 
 def one_line(value: str, limit: int = 250) -> str:
@@ -26,7 +23,7 @@ def one_line(value: str, limit: int = 250) -> str:
 
 @dataclass
 class SesEmailChannel:
-    ses: Any                      # boto3 sesv2 client
+    mailer: Mailer
     sender: str
     sender_name: str
     reply_to: str
@@ -60,24 +57,15 @@ class SesEmailChannel:
 
     def send(self, message: OutgoingMessage) -> Receipt:
         mime = self.build(message)
-        request: dict[str, Any] = {
-            "FromEmailAddress": self.sender,
-            "Destination": {"ToAddresses": [message.email]},
-            "ReplyToAddresses": [self.reply_to],
-            "Content": {"Raw": {"Data": mime.as_bytes()}},
-            # Tag values allow [A-Za-z0-9_-] only: base64url keeps ``C/1`` and ``C_1`` apart (bounces.py decodes).
-            "EmailTags": [{"Name": "step", "Value": key_part(message.step)[:256]},   # a lowercase word
-                          {"Name": "customer", "Value": tag_value(message.customer_id)}],
-        }
-        if self.configuration_set:
-            request["ConfigurationSetName"] = self.configuration_set
         try:
-            resp = self.ses.send_email(**request)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] in _REFUSALS:
-                raise ChannelRefused(f"email refused: {exc.response['Error']['Code']}") from exc
-            raise
-        return Receipt("email", message.email or "", resp["MessageId"])
+            message_id = self.mailer.send_raw(
+                sender=self.sender, to=message.email or "", reply_to=self.reply_to, mime=mime.as_bytes(),
+                # Tag values allow [A-Za-z0-9_-] only: base64url keeps ``C/1`` and ``C_1`` apart (bounces.py decodes).
+                tags={"step": key_part(message.step)[:256], "customer": tag_value(message.customer_id)},
+                configuration_set=self.configuration_set)
+        except Refused as exc:
+            raise ChannelRefused(str(exc)) from exc
+        return Receipt("email", message.email or "", message_id)
 
 
 def _noon(message: OutgoingMessage) -> Any:

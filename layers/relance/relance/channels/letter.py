@@ -1,13 +1,14 @@
-"""Letters: the PDF is kept in the letters bucket, then handed to a registered-letter provider."""
+"""Letters: the PDF is kept in the letters bucket (the files port), then handed to a registered-letter provider."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from relance.channels.base import ChannelRefused, OutgoingMessage, Receipt
 from relance.keys import key_list, key_part
+from relance.ports import Files
 
 
 def safe_key_part(value: str) -> str:
@@ -18,8 +19,8 @@ def safe_key_part(value: str) -> str:
 class LetterProvider(Protocol):
     """Sends a stored PDF as a registered letter (postal LRAR or eIDAS electronic LRE)."""
 
-    def submit(self, bucket: str, key: str, message: OutgoingMessage) -> str:
-        """Hand the letter over; returns the provider's reference."""
+    def submit(self, key: str, message: OutgoingMessage) -> str:
+        """Hand the letter stored at ``key`` over; returns the provider's reference."""
 
 
 @dataclass
@@ -29,23 +30,21 @@ class PrintQueueProvider:
     An online registered-letter provider plugs in by implementing ``submit`` (see LetterProvider).
     """
 
-    s3: Any
+    files: Files
 
-    def submit(self, bucket: str, key: str, message: OutgoingMessage) -> str:
+    def submit(self, key: str, message: OutgoingMessage) -> str:
         entry_key = "print-queue/" + key.removeprefix("letters/").removesuffix(".pdf") + ".json"
-        self.s3.put_object(Bucket=bucket, Key=entry_key, ContentType="application/json",
-                           ServerSideEncryption="AES256",
-                           Body=json.dumps({"pdf": key, "customer": message.customer_id,
-                                            "recipient": message.customer_name, "address": message.address,
-                                            "step": message.step, "invoices": list(message.invoice_ids),
-                                            "registered": True}).encode())
+        self.files.put(entry_key, content_type="application/json",
+                       body=json.dumps({"pdf": key, "customer": message.customer_id,
+                                        "recipient": message.customer_name, "address": message.address,
+                                        "step": message.step, "invoices": list(message.invoice_ids),
+                                        "registered": True}).encode())
         return entry_key
 
 
 @dataclass
 class LetterChannel:
-    s3: Any
-    bucket: str
+    files: Files
     provider: LetterProvider
     name: str = "letter"
 
@@ -62,9 +61,8 @@ class LetterChannel:
         if not message.address:
             raise ChannelRefused(f"no postal address for customer {message.customer_id}")
         key = self.key_for(message)
-        self.s3.put_object(Bucket=self.bucket, Key=key, Body=message.pdf, ContentType="application/pdf",
-                           ServerSideEncryption="AES256",
-                           Metadata={"customer": key_part(message.customer_id), "step": key_part(message.step),
-                                     "invoices": ",".join(key_part(i) for i in message.invoice_ids)})
-        reference = self.provider.submit(self.bucket, key, message)
+        self.files.put(key, message.pdf, "application/pdf",
+                       {"customer": key_part(message.customer_id), "step": key_part(message.step),
+                        "invoices": ",".join(key_part(i) for i in message.invoice_ids)})
+        reference = self.provider.submit(key, message)
         return Receipt("letter", message.address, reference, {"key": key})

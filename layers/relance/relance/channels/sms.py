@@ -1,14 +1,12 @@
-"""SMS through SNS: E.164 numbers, transactional type, a sender ID, one GSM-7 segment where possible."""
+"""SMS through the SMS port (SNS): E.164 numbers, transactional type, a sender ID, one GSM-7 segment where possible."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
-
-from botocore.exceptions import ClientError
 
 from relance.channels.base import ChannelRefused, OutgoingMessage, Receipt
+from relance.ports import Refused, Sms
 
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 # GSM 03.38 basic set (+ the extension table, which costs two septets).
@@ -35,7 +33,7 @@ def sms_segments(text: str) -> int:
 
 @dataclass
 class SnsSmsChannel:
-    sns: Any
+    sms: Sms
     sender_id: str
     name: str = "sms"
 
@@ -47,12 +45,7 @@ class SnsSmsChannel:
             raise ChannelRefused(f"no valid E.164 phone number for customer {message.customer_id}")
         body = gsm7(message.sms or "").strip()
         try:
-            resp = self.sns.publish(PhoneNumber=message.phone, Message=body, MessageAttributes={
-                "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"},
-                "AWS.SNS.SMS.SenderID": {"DataType": "String", "StringValue": self.sender_id},
-            })
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] in {"InvalidParameter", "OptedOut", "InvalidParameterValue"}:
-                raise ChannelRefused(f"SMS refused: {exc.response['Error']['Code']}") from exc
-            raise
-        return Receipt("sms", message.phone or "", resp["MessageId"], {"segments": sms_segments(body)})
+            message_id = self.sms.send_sms(message.phone or "", body, self.sender_id)
+        except Refused as exc:
+            raise ChannelRefused(str(exc)) from exc
+        return Receipt("sms", message.phone or "", message_id, {"segments": sms_segments(body)})

@@ -12,7 +12,6 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
-import json
 import re
 import secrets
 import threading
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from relance.escalation.services import PARIS, Services
+from relance.ports import Secrets
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 _SIG = re.compile(r"^(\d{1,12})\.([A-Za-z0-9_-]{43})$")
@@ -108,25 +108,19 @@ def approval_link(base_url: str, approval_id: str, sig: str) -> str:
     return f"{base_url.rstrip('/')}/approvals/{approval_id}?" + urllib.parse.urlencode({"sig": sig})
 
 
-def signing_key(secret_arn: str, client: Any) -> bytes:
-    """The signing key from Secrets Manager, read at call time and kept for a few minutes (warm Lambda)."""
-    with _keys_lock:
-        cached = _keys.get(secret_arn)
-        if cached and time.monotonic() - cached[1] < _KEY_TTL_SECONDS:
-            return cached[0]
-    value = client.get_secret_value(SecretId=secret_arn)["SecretString"]
-    key = value.encode()
+def signing_key(secret_arn: str, secrets: Secrets) -> bytes:
+    """The signing key from the secrets port (Powertools parameters: cached a few minutes, ``max_age``)."""
+    key = secrets.secret(secret_arn).encode()
     if len(key) < 32:
         raise ValueError("the approval signing secret is too short (at least 32 characters)")
-    with _keys_lock:
-        _keys[secret_arn] = (key, time.monotonic())
     return key
 
 
 def forget_keys() -> None:
     """Drop cached keys (a rotated secret, a new embedded AWS)."""
-    with _keys_lock:
-        _keys.clear()
+    from relance import wiring
+
+    wiring.forget_secrets()
 
 
 # ---- the decision ---------------------------------------------------------------------------------
@@ -147,7 +141,7 @@ def check_link(services: Services, secret_arn: str, approval_id: str, sig: str, 
     """
     if not ID_PATTERN.match(approval_id or ""):
         return Check(404, reason="unknown")
-    key = signing_key(secret_arn, services.client("secretsmanager"))
+    key = signing_key(secret_arn, services.secrets)
     expires_at = verify(key, approval_id, sig)
     if expires_at is None:
         return Check(403, reason="forged")
@@ -169,24 +163,20 @@ def decide(services: Services, approval: dict[str, Any], decision: str, reason: 
     The conditional write comes first (a double click or a replayed POST decides nothing the second
     time); if Step Functions cannot be told, the approval goes back to pending and the error propagates.
     """
-    approval_id = approval["pk"].removeprefix("APPROVAL#")
+    approval_id = str(approval["approval_id"])
     decided_on = dt.datetime.fromtimestamp(now, PARIS).date().isoformat()
     status = "approved" if decision == "approve" else "rejected"
     details = {"decided_on": decided_on, "decided_at": int(now), "reason": reason[:500]}
     if not services.store.decide_approval(approval_id, status, details):
         return False
-    sfn = services.client("stepfunctions")
     try:
         if decision == "approve":
-            sfn.send_task_success(taskToken=approval["task_token"], output=json.dumps(
-                {"decision": "approve", "decided_on": decided_on, "approval_id": approval_id}))
+            services.workflow.succeed(approval["task_token"], {"decision": "approve", "decided_on": decided_on,
+                                                               "approval_id": approval_id})
         else:
-            sfn.send_task_failure(taskToken=approval["task_token"], error="Rejected", cause=json.dumps(
-                {"reason": reason[:500], "date": decided_on, "approval_id": approval_id}))
-    except sfn.exceptions.TaskTimedOut:
-        return True      # the machine already gave up (safety-net timeout): the approval stays decided
-    except sfn.exceptions.TaskDoesNotExist:
-        return True
+            services.workflow.fail(approval["task_token"], "Rejected",
+                                   {"reason": reason[:500], "date": decided_on, "approval_id": approval_id})
+        # False: the machine already gave up (safety-net timeout): the approval stays decided
     except Exception:
         services.store.decide_approval(approval_id, "pending", {"reverted_at": int(time.time())},
                                        expected=status)

@@ -71,7 +71,8 @@ def report_outcome(case_id: str, outcome: str, amount: Decimal | str | None, dat
                                       expect={"status": "with_partner"}):
         raise OutcomeNotExpected("an outcome was already reported", where)
     try:
-        services.client("stepfunctions").send_task_success(taskToken=token, output=json.dumps(result))
+        if not services.workflow.succeed(token, result):
+            raise OutcomeNotExpected("the escalation no longer waits for an outcome (it timed out)", where)
     except Exception:
         services.store.update_case(case_id, {"status": "with_partner"}, expect={"status": "outcome_reported"})
         raise

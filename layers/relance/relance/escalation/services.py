@@ -1,4 +1,5 @@
-"""Wiring of the escalation: clients, store, ledger and the few settings only the escalation reads.
+"""What the escalation's steps use: its ports (store, ledger, files, workflow, mailer, secrets, team topic)
+built by :mod:`relance.wiring`, and the few settings only the escalation reads.
 
 Settings are read at call time (the embedded AWS sets the environment per invocation).
 """
@@ -8,11 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from relance import runtime
+from relance import wiring
 from relance.channels.base import OutgoingMessage
 from relance.channels.email import SesEmailChannel
 from relance.channels.task import SnsTaskChannel
@@ -21,9 +22,10 @@ from relance.errors import RelanceError
 from relance.keys import key_part, safe_name, tag_value
 from relance.ledger import Ledger
 from relance.models import Customer
+from relance.ports import EscalationStore, Files, Mailer, Secrets, Workflow
 from relance.rendering import MessageContext, Rendered, render
 from relance.settings import Settings
-from relance.store import EscalationStore, InvoiceRecord
+from relance.store import InvoiceRecord
 
 PARIS = ZoneInfo("Europe/Paris")
 APPROVAL_BASE_URL = "APPROVAL_BASE_URL"
@@ -49,6 +51,10 @@ class Services:
     settings: Settings
     store: EscalationStore
     ledger: Ledger
+    workflow: Workflow
+    mailer: Mailer
+    secrets: Secrets
+    _files: Files | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls) -> Services:
@@ -56,10 +62,16 @@ class Services:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
-        return cls(settings, EscalationStore.of(runtime.store(settings)), runtime.ledger(settings))
+        store = wiring.escalation_store(settings)
+        return cls(settings, store, wiring.ledger(settings, store), wiring.workflow(settings), wiring.mailer(),
+                   wiring.secrets(), wiring.files(settings) if settings.letters_bucket else None)
 
-    def client(self, service: str) -> Any:
-        return runtime.client(service)
+    @property
+    def files(self) -> Files:
+        """The letters bucket (case files); a RelanceError naming LETTERS_BUCKET when it is not set."""
+        if self._files is None:
+            self._files = wiring.files(self.settings)
+        return self._files
 
     # ---- reading the case's records ---------------------------------------------------------------
     def customer(self, customer_id: str) -> Customer:
@@ -71,7 +83,7 @@ class Services:
     def context(self, customer: Customer, template: str, records: Sequence[InvoiceRecord], on: dt.date,
                 extra: Mapping[str, Any], language: str | None = None) -> MessageContext:
         """The dispatcher's message context (amounts by the law core on ``on``), optionally re-languaged."""
-        helper = Dispatcher(self.store, self.ledger, {}, runtime.company(self.settings))
+        helper = Dispatcher(self.store, self.ledger, {}, wiring.company(self.settings))
         ctx = helper.context(customer, template, records, on, extra)
         if language and language != ctx.language:
             from dataclasses import replace
@@ -88,7 +100,7 @@ class Services:
         Not the customer's channel: no ``customer`` tag, so a bounce here never marks the debtor's address.
         """
         rendered: Rendered = render(template, ("email",), ctx)
-        channel = SesEmailChannel(self.client("sesv2"), self.settings.sender_email, self.settings.company_name,
+        channel = SesEmailChannel(self.mailer, self.settings.sender_email, self.settings.company_name,
                                   self.settings.reply_to_email, self.settings.ses_configuration_set or None)
         message = OutgoingMessage(step=template, customer_id=case_id, customer_name=to_name,
                                   invoice_ids=tuple(invoice_ids), run_date=on, subject=rendered.subject,
@@ -97,23 +109,18 @@ class Services:
         mime = channel.build(message)
         del mime["X-Relance-Customer"]
         mime["X-Relance-Case"] = key_part(case_id)
-        request: dict[str, Any] = {
-            "FromEmailAddress": self.settings.sender_email,
-            "Destination": {"ToAddresses": [to]},
-            "ReplyToAddresses": [self.settings.reply_to_email],
-            "Content": {"Raw": {"Data": mime.as_bytes()}},
-            "EmailTags": [{"Name": "step", "Value": template}, {"Name": "case", "Value": _tag(case_id)}],
-        }
-        if self.settings.ses_configuration_set:
-            request["ConfigurationSetName"] = self.settings.ses_configuration_set
-        return str(self.client("sesv2").send_email(**request)["MessageId"])
+        return self.mailer.send_raw(sender=self.settings.sender_email, to=to,
+                                    reply_to=self.settings.reply_to_email, mime=mime.as_bytes(),
+                                    tags={"step": template, "case": _tag(case_id)},
+                                    configuration_set=self.settings.ses_configuration_set or None)
 
     def team_task(self, customer: Customer, template: str, records: Sequence[InvoiceRecord], on: dt.date,
                   extra: Mapping[str, Any]) -> str:
         """A task for the team on the task topic (handoff, escalation_declined...)."""
         ctx = self.context(customer, template, records, on, extra)
         rendered = render(template, ("task",), ctx)
-        channel = SnsTaskChannel(self.client("sns"), self.settings.need("task_topic_arn"))
+        task_topic = self.settings.need("task_topic_arn")
+        channel = SnsTaskChannel(wiring.topic(task_topic), task_topic)
         receipt = channel.send(OutgoingMessage(
             step=template, customer_id=customer.id, customer_name=customer.name,
             invoice_ids=tuple(r.invoice_id for r in records), run_date=on,

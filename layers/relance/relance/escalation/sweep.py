@@ -14,9 +14,7 @@ only on the days something is due for it.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,7 +52,7 @@ def _quiet(pointer: dict[str, Any], run_date: dt.date) -> bool:
     """Nothing is due today for this approval, as its pointer tells (older pointers without the reminder
     date are always read)."""
     try:
-        expires = dt.date.fromisoformat(str(pointer["sk"]).split("#", 1)[0])
+        expires = dt.date.fromisoformat(str(pointer["expires"]))
         remind_on = dt.date.fromisoformat(str(pointer["remind_on"]))
     except (KeyError, ValueError):
         return False
@@ -74,12 +72,10 @@ def _one(services: Services, approval_id: str, run_date: dt.date, report: SweepR
     expires = dt.date.fromisoformat(str(approval["expires"]))
     if run_date > expires:
         if services.store.decide_approval(approval_id, "expired", {"expired_on": run_date.isoformat()}):
-            sfn = services.client("stepfunctions")
-            # the machine may already have ended (safety-net timeout): nothing left to tell it
-            with contextlib.suppress(sfn.exceptions.TaskTimedOut, sfn.exceptions.TaskDoesNotExist,
-                                     sfn.exceptions.InvalidToken):
-                sfn.send_task_failure(taskToken=approval["task_token"], error="ApprovalExpired", cause=json.dumps(
-                    {"reason": "approval expired", "date": run_date.isoformat(), "approval_id": approval_id}))
+            # False: the machine may already have ended (safety-net timeout): nothing left to tell it
+            services.workflow.fail(approval["task_token"], "ApprovalExpired",
+                                   {"reason": "approval expired", "date": run_date.isoformat(),
+                                    "approval_id": approval_id})
             report.expired.append(approval_id)
         return
     remind_on = dt.date.fromisoformat(str(approval["remind_on"]))

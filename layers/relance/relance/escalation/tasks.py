@@ -57,13 +57,10 @@ def _store_case_file(services: Services, case: Mapping[str, Any], today: dt.date
     events = {r.invoice_id: services.store.history(r.invoice_id) for r in records}
     document = casefile.build_case(case, customer, records, events, _company(services), today,
                                    {"id": partner.id, "name": partner.name, "kind": partner.kind})
-    bucket = services.settings.need("letters_bucket")
     prefix = f"cases/{case['case_id']}/"
-    s3 = services.client("s3")
     pdf = casefile.case_pdf(document)
-    s3.put_object(Bucket=bucket, Key=prefix + "case.json", Body=casefile.case_json(document),
-                  ContentType="application/json")
-    s3.put_object(Bucket=bucket, Key=prefix + "case.pdf", Body=pdf, ContentType="application/pdf")
+    services.files.put(prefix + "case.json", casefile.case_json(document), "application/json")
+    services.files.put(prefix + "case.pdf", pdf, "application/pdf")
     return document, pdf
 
 
@@ -107,7 +104,7 @@ def request_approval(services: Services, case: Mapping[str, Any], task_token: st
     expires = today + dt.timedelta(days=days)
     expires_at = approvals.expiry_moment(expires)
     approval_id = approvals.new_approval_id()
-    key = approvals.signing_key(env(APPROVAL_SECRET_ARN), services.client("secretsmanager"))
+    key = approvals.signing_key(env(APPROVAL_SECRET_ARN), services.secrets)
     link = approvals.approval_link(env(APPROVAL_BASE_URL), approval_id, approvals.sign(key, approval_id, expires_at))
     approver = services.settings.approver_email
     services.store.put_approval(approval_id, {
@@ -188,10 +185,11 @@ def submit(services: Services, case: Mapping[str, Any]) -> dict[str, Any]:
         return {"partner_id": case_item["partner_id"], "message_id": case_item.get("submission_message_id"),
                 "webhook_status": case_item.get("webhook_status"), "resent": False}
     partner = partners.resolve(str(case_item["partner_id"]))
-    s3 = services.client("s3")
-    bucket = services.settings.need("letters_bucket")
-    pdf = s3.get_object(Bucket=bucket, Key=case_item["pdf_key"])["Body"].read()
-    document = json.loads(s3.get_object(Bucket=bucket, Key=case_item["json_key"])["Body"].read())
+    pdf = services.files.get(str(case_item["pdf_key"]))
+    document_bytes = services.files.get(str(case_item["json_key"]))
+    if pdf is None or document_bytes is None:
+        raise RelanceError("the case file is missing from the letters bucket", f"case {case_id}")
+    document = json.loads(document_bytes)
     if document.get("built_on") != today.isoformat():
         # The cover letter and the case file state the same amounts, computed on the same day: the day sent.
         document, pdf = _store_case_file(services, case, today, str(case_item["partner_id"]))

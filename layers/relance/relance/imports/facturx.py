@@ -25,6 +25,7 @@ from urllib.parse import quote
 from relance.errors import RelanceError, ValidationError
 from relance.ledger import Ledger
 from relance.models import Customer, Invoice, parse_record
+from relance.ports import Files
 
 NS = {
     "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
@@ -221,7 +222,7 @@ def to_records(fx: FacturxInvoice, customer_id: str | None, source: str) -> tupl
     return customer, invoice
 
 
-def import_facturx(pdf: bytes, ledger: Ledger, s3: Any, bucket: str, today: dt.date, *,
+def import_facturx(pdf: bytes, ledger: Ledger, files: Files, today: dt.date, *,
                    customer_id: str | None = None, source: str = "PDF") -> FacturxResult:
     """Create the invoice of a Factur-X PDF (and its customer if new), keeping the PDF for the reminders."""
     fx = read_facturx(pdf, source)
@@ -240,10 +241,9 @@ def import_facturx(pdf: bytes, ledger: Ledger, s3: Any, bucket: str, today: dt.d
         ledger.policy_for(ledger.customer(invoice.customer))
     key = attachment_key(invoice.id)
     try:
-        s3.put_object(Bucket=bucket, Key=key, Body=pdf, ContentType="application/pdf",
-                      Metadata={"invoice": quote(invoice.id), "source": "factur-x"})
+        files.put(key, pdf, "application/pdf", {"invoice": quote(invoice.id), "source": "factur-x"})
     except Exception as exc:
-        raise RelanceError(f"could not store the PDF in s3://{bucket}/{key} ({type(exc).__name__})",
+        raise RelanceError(f"could not store the PDF as {key} in the letters bucket ({type(exc).__name__})",
                            source) from None
     if customer_created:
         ledger.upsert_customer(customer_data)

@@ -21,6 +21,7 @@ from relance.imports import PARIS, today_paris
 from relance.imports.csv_import import MAX_BYTES, import_csv
 from relance.imports.facturx import import_facturx
 from relance.ledger import Ledger
+from relance.ports import Files
 
 PREFIX = "imports/"
 REPORT_SUFFIX = ".report.json"
@@ -77,8 +78,11 @@ def _day(stamp: Any) -> dt.date:
     return today_paris()
 
 
-def import_object(s3: Any, ledger: Ledger, obj: DroppedObject, expected_bucket: str) -> dict[str, Any] | None:
-    """Import one dropped file and write its report next to it; returns the report (None when skipped)."""
+def import_object(files: Files, ledger: Ledger, obj: DroppedObject, expected_bucket: str) -> dict[str, Any] | None:
+    """Import one dropped file and write its report next to it; returns the report (None when skipped).
+
+    ``files`` is the letters bucket (``expected_bucket``): an event naming another bucket is refused.
+    """
     if obj.key.endswith(REPORT_SUFFIX) or obj.key.endswith("/"):
         return None
     if obj.bucket != expected_bucket:
@@ -86,16 +90,15 @@ def import_object(s3: Any, ledger: Ledger, obj: DroppedObject, expected_bucket: 
     key = check_key(obj.key)
     extension = key.rsplit(".", 1)[-1].lower() if "." in key else ""
     report: dict[str, Any]
-    head = s3.head_object(Bucket=obj.bucket, Key=key)
-    if int(head.get("ContentLength", 0)) > MAX_BYTES:
+    if files.size(key) > MAX_BYTES:
         report = _failed(key, f"file larger than {MAX_BYTES // (1024 * 1024)} MB; split it")
     elif extension == "csv":
-        data = s3.get_object(Bucket=obj.bucket, Key=key)["Body"].read()
+        data = files.get(key) or b""
         report = import_csv(data, ledger, obj.day, source=key).to_json()
     elif extension == "pdf":
-        data = s3.get_object(Bucket=obj.bucket, Key=key)["Body"].read()
+        data = files.get(key) or b""
         try:
-            result = import_facturx(data, ledger, s3, obj.bucket, obj.day, source=key)
+            result = import_facturx(data, ledger, files, obj.day, source=key)
         except RelanceError as exc:
             report = _failed(key, exc.message)
         else:
@@ -105,8 +108,7 @@ def import_object(s3: Any, ledger: Ledger, obj: DroppedObject, expected_bucket: 
     else:
         report = _failed(key, f"unsupported file type {extension or '(none)'!r}: .csv or Factur-X .pdf")
     report["imported_on"] = obj.day.isoformat()
-    s3.put_object(Bucket=obj.bucket, Key=report_key(key), ContentType="application/json",
-                  Body=json.dumps(report, indent=2, ensure_ascii=False).encode())
+    files.put(report_key(key), json.dumps(report, indent=2, ensure_ascii=False).encode(), "application/json")
     return report
 
 

@@ -73,9 +73,8 @@ def _env(name: str, default: str | None = None) -> str:
 
 
 def _ledger() -> Any:
-    from relance import runtime
+    from relance import wiring
     from relance.ledger import Ledger
-    from relance.store import Store
 
     table = _env("TABLE_NAME")
     shards_text = _env("DUE_SHARDS", "8")
@@ -83,11 +82,10 @@ def _ledger() -> Any:
         raise RelanceError(f"environment variable DUE_SHARDS must be a positive integer, got {shards_text!r}",
                            where="settings")
     try:
-        client = runtime.client("dynamodb")
+        return Ledger(wiring.table(table, int(shards_text)), wiring.policies(), _env("DEFAULT_POLICY", "standard"))
     except Exception as exc:  # no Region, no credentials...
         raise RelanceError(f"cannot reach DynamoDB ({type(exc).__name__}: set AWS_REGION and credentials)",
                            where="settings") from None
-    return Ledger(Store(client, table, int(shards_text)), runtime.policies(), _env("DEFAULT_POLICY", "standard"))
 
 
 class _EmptyStore:
@@ -134,16 +132,15 @@ def _print_invoice(record: Any) -> None:
 
 def _aws_call(action: Any) -> Any:
     """Run a ledger call; AWS failures (credentials, table) become one line instead of a traceback."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    from relance.wiring import provider_failure
 
     try:
         return action()
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        raise RelanceError(f"AWS refused the call: {error.get('Code')}: {error.get('Message')}",
-                           where="aws") from None
-    except BotoCoreError as exc:
-        raise RelanceError(f"cannot reach AWS: {exc}", where="aws") from None
+    except Exception as exc:
+        message = provider_failure(exc)
+        if message is None:
+            raise
+        raise RelanceError(message, where="aws") from None
 
 
 # ---------------------------------------------------------------------------- commands
@@ -220,7 +217,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _import_pdf(path: Path, data: bytes, ledger: Any, dry_run: bool) -> int:
-    from relance import runtime
+    from relance import wiring
     from relance.imports.facturx import import_facturx, read_facturx, to_records
 
     if dry_run:
@@ -228,8 +225,8 @@ def _import_pdf(path: Path, data: bytes, ledger: Any, dry_run: bool) -> int:
         print(json.dumps({"customer": customer, "invoice": invoice, "dry_run": True}, indent=2, ensure_ascii=False))
         return 0
     bucket = _env("LETTERS_BUCKET")
-    result = _aws_call(lambda: import_facturx(data, ledger, runtime.client("s3"), bucket, _today(),
-                                              source=str(path)))
+    files = wiring.bucket(bucket)
+    result = _aws_call(lambda: import_facturx(data, ledger, files, _today(), source=str(path)))
     print(f"{path}: invoice {result.invoice_id} " + ("created" if result.created else "already imported")
           + f" (customer {result.customer_id}, PDF at s3://{bucket}/{result.attachment_key})")
     return 0

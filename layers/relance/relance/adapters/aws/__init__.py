@@ -1,1 +1,1 @@
-"""boto3 implementations of the core's ports: the only package that talks to AWS."""
+"""AWS adapters: the only package of the core that imports boto3/botocore or knows the table's keys."""
