@@ -57,33 +57,13 @@ def money(value: Decimal, lang: str) -> str:
 
 
 # ---------------------------------------------------------------------------- reading the table
-def invoice_items(store: Any) -> Iterator[dict[str, Any]]:
-    """Every invoice item of the table (an operator's listing, read page by page)."""
-    from relance.store import _from_item
-
-    kwargs: dict[str, Any] = {"TableName": store.table, "FilterExpression": "sk = :meta AND begins_with(pk, :inv)",
-                              "ExpressionAttributeValues": {":meta": {"S": "META"}, ":inv": {"S": "INV#"}}}
-    while True:
-        page = store.client.scan(**kwargs)
-        for item in page.get("Items", []):
-            yield _from_item(item)
-        if "LastEvaluatedKey" not in page:
-            return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+def invoice_records(store: Any) -> Iterator[Any]:
+    """Every invoice of the table, read page by page (the store's operators' listing)."""
+    return iter(store.all_invoices())
 
 
 def customer_items(store: Any) -> Iterator[dict[str, Any]]:
-    from relance.store import _from_item
-
-    kwargs: dict[str, Any] = {"TableName": store.table, "FilterExpression": "sk = :p AND begins_with(pk, :c)",
-                              "ExpressionAttributeValues": {":p": {"S": "PROFILE"}, ":c": {"S": "CUST#"}}}
-    while True:
-        page = store.client.scan(**kwargs)
-        for item in page.get("Items", []):
-            yield dict(_from_item(item).get("data") or {})
-        if "LastEvaluatedKey" not in page:
-            return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return iter(store.all_customers())
 
 
 @dataclass(frozen=True)
@@ -140,12 +120,10 @@ def row_of(record: Any, today: dt.date) -> Row:
 def invoice_rows(store: Any, today: dt.date, *, status: str | None = None, due_before: dt.date | None = None,
                  customer: str | None = None) -> list[Row]:
     """The invoices of the table, filtered; malformed items are left out (the daily run quarantines them)."""
-    from relance.store import invoice_from_item
-
     rows = []
-    for item in invoice_items(store):
+    for record in invoice_records(store):
         try:
-            row = row_of(invoice_from_item(item), today)
+            row = row_of(record, today)
         except (KeyError, ValueError, TypeError, ArithmeticError):
             continue
         if status and row.state != status:

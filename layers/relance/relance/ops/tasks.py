@@ -46,16 +46,11 @@ class Task:
 
 def open_tasks(ledger: Any) -> list[Task]:
     """Every task step sent on an open invoice and not closed yet."""
-    from relance.ops.operator import invoice_items
-    from relance.store import invoice_from_item
+    from relance.ops.operator import invoice_records
 
     tasks: list[Task] = []
     names: dict[str, tuple[str, str | None]] = {}
-    for item in invoice_items(ledger.store):
-        try:
-            record = invoice_from_item(item)
-        except (KeyError, ValueError, TypeError, ArithmeticError):
-            continue
+    for record in invoice_records(ledger.store):
         if record.status != "open":
             continue
         steps = [s for s in record.sent if "task" in s.channels and not s.flagged]

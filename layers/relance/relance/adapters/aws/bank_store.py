@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from relance.adapters.aws.dynamodb import Store, _from_item, _to_item, _unless_condition_fails
 from relance.bank.ports import OpenInvoice
-from relance.store import Store, _from_item, _to_item, _unless_condition_fails
 
 HISTORY_DAYS = 6 * 366      # entries are kept as long as the invoices' history (store.HISTORY_RETENTION_DAYS)
 

@@ -20,7 +20,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from relance.store import Store, _from_item, _to_item, _unless_condition_fails
+from relance.adapters.aws.dynamodb import Store, _from_item, _to_item, _unless_condition_fails
 
 LINK_RETENTION_DAYS = 6 * 366      # a link item outlives every link signed for it
 COUNTER_RETENTION_DAYS = 3

@@ -232,6 +232,26 @@ class Store:
                         "Item": _to_item({"pk": f"INV#{invoice_id}", "sk": f"PAYKEY#{key_digest}",
                                           "type": "payment_key", **fields})}}
 
+    # ---- operators' listings: a paginated Scan (the CLI, never the daily run) -------------------------
+    def all_invoices(self) -> Iterator[InvoiceRecord]:
+        """Every invoice of the table; an item that does not decode is left out (the daily run quarantines it)."""
+        for item in self._scan("sk = :meta AND begins_with(pk, :inv)", {":meta": "META", ":inv": "INV#"}):
+            try:
+                yield invoice_from_item(item)
+            except (KeyError, ValueError, TypeError, ArithmeticError):
+                continue
+
+    def all_customers(self) -> Iterator[dict[str, Any]]:
+        """Every customer profile of the table (its fields)."""
+        for item in self._scan("sk = :p AND begins_with(pk, :c)", {":p": "PROFILE", ":c": "CUST#"}):
+            yield dict(item.get("data") or {})
+
+    def _scan(self, expression: str, values: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        for page in self.client.get_paginator("scan").paginate(
+                TableName=self.table, FilterExpression=expression, ExpressionAttributeValues=_to_item(values)):
+            for item in page.get("Items", []):
+                yield _from_item(item)
+
     def get_invoice(self, invoice_id: str) -> InvoiceRecord | None:
         resp = self.client.get_item(TableName=self.table, Key=_to_item(
             {"pk": f"INV#{invoice_id}", "sk": "META"}), ConsistentRead=True)
