@@ -81,7 +81,7 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
                                                     "method": method})
         return _reply(check.status, page.message_page(check.status))
     approval = check.approval
-    key = approvals.signing_key(env(APPROVAL_SECRET_ARN), services.client("secretsmanager"))
+    key = approvals.signing_key(env(APPROVAL_SECRET_ARN), services.secrets)
     case_id = str(approval["case_id"])
     if method == "GET":
         return _case_page(services, approval, sig, key, now, 200)
@@ -109,7 +109,7 @@ def _case_page(services: Services, approval: dict[str, Any], sig: str, key: byte
     case_item = services.store.get_case(case_id)
     if case_item is None:
         return _reply(404, page.message_page(404))
-    token = approvals.form_token(key, str(approval["pk"]).removeprefix("APPROVAL#"), now)
+    token = approvals.form_token(key, str(approval.get("approval_id") or ""), now)
     return _reply(status, page.case_page(case_item, sig, str(approval["expires"]), token,
                                          approvals.confirmation_code(case_id), error))
 

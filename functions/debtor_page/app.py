@@ -76,17 +76,13 @@ def _cross_site(event: dict[str, Any]) -> bool:
 
 
 def _page(services: Services) -> DebtorPage:
-    key = signing_key(env(APPROVAL_SECRET_ARN), services.client("secretsmanager"))
+    key = signing_key(env(APPROVAL_SECRET_ARN), services.secrets)
     bucket = services.settings.letters_bucket
 
     def read(key_name: str) -> bytes | None:
         if not bucket or not key_name.startswith("invoices/"):
             return None
-        s3 = services.client("s3")
-        try:
-            return bytes(s3.get_object(Bucket=bucket, Key=key_name)["Body"].read())
-        except s3.exceptions.NoSuchKey:
-            return None
+        return services.files.get(key_name)
 
     return DebtorPage(services, DynamoLinkStore(services.store), key, read)
 

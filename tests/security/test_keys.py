@@ -34,26 +34,30 @@ def _message(customer: str, invoices: tuple[str, ...] = ("F/2026/7",)) -> Outgoi
 
 
 @dataclass
-class FakeS3:
+class FakeFiles:
+    """The files port (the letters bucket), in memory."""
+
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def put_object(self, **kwargs: Any) -> None:
-        self.objects[kwargs["Key"]] = kwargs
+    def put(self, key: str, body: bytes, content_type: str, metadata: Any = None) -> None:
+        self.objects[key] = {"Body": body, "ContentType": content_type, "Metadata": metadata}
 
 
 @dataclass
-class FakeSes:
+class FakeMailer:
+    """The mailer port, recording what SES would have been asked to send."""
+
     sent: list[dict[str, Any]] = field(default_factory=list)
 
-    def send_email(self, **kwargs: Any) -> dict[str, str]:
+    def send_raw(self, **kwargs: Any) -> str:
         self.sent.append(kwargs)
-        return {"MessageId": f"m{len(self.sent)}"}
+        return f"m{len(self.sent)}"
 
 
 @pytest.mark.parametrize(("one", "other"), PAIRS)
 def test_two_customers_letters_and_print_queue_never_share_a_key(one: str, other: str) -> None:
-    s3 = FakeS3()
-    channel = LetterChannel(s3, "bucket", PrintQueueProvider(s3))
+    s3 = FakeFiles()
+    channel = LetterChannel(s3, PrintQueueProvider(s3))
     channel.send(_message(one))
     channel.send(_message(other))
     assert len(s3.objects) == 4, sorted(s3.objects)           # two letters, two print-queue entries
@@ -62,8 +66,8 @@ def test_two_customers_letters_and_print_queue_never_share_a_key(one: str, other
 
 
 def test_invoice_lists_never_share_a_key() -> None:
-    s3 = FakeS3()
-    channel = LetterChannel(s3, "bucket", PrintQueueProvider(s3))
+    s3 = FakeFiles()
+    channel = LetterChannel(s3, PrintQueueProvider(s3))
     channel.send(_message("C1", ("A-B",)))
     channel.send(_message("C1", ("A", "B")))
     assert len(s3.objects) == 4, sorted(s3.objects)
@@ -71,16 +75,16 @@ def test_invoice_lists_never_share_a_key() -> None:
 
 @pytest.mark.parametrize(("one", "other"), PAIRS)
 def test_tags_and_headers_tell_two_customers_apart_and_map_back(one: str, other: str) -> None:
-    ses = FakeSes()
+    ses = FakeMailer()
     channel = SesEmailChannel(ses, "relance@exemple.example", "Exemple", "compta@exemple.example")
     channel.send(_message(one))
     channel.send(_message(other))
-    tags = [{t["Name"]: t["Value"] for t in request["EmailTags"]} for request in ses.sent]
+    tags = [dict(request["tags"]) for request in ses.sent]
     assert tags[0]["customer"] != tags[1]["customer"]
     assert [from_tag_value(t["customer"]) for t in tags] == [one, other]
     for t in tags:
         assert all(ch.isascii() and (ch.isalnum() or ch in "_-") for ch in t["customer"]), t
-    headers = [message_from_bytes(r["Content"]["Raw"]["Data"]) for r in ses.sent]
+    headers = [message_from_bytes(r["mime"]) for r in ses.sent]
     assert [from_key_part(h["X-Relance-Customer"]) for h in headers] == [one, other]
     assert [from_key_part(h["X-Relance-Invoices"]) for h in headers] == ["F/2026/7", "F/2026/7"]
 
@@ -105,9 +109,9 @@ class FakeStore:
 
 @pytest.mark.parametrize(("one", "other"), PAIRS)
 def test_a_bounce_marks_the_customer_who_bounced(one: str, other: str) -> None:
-    ses = FakeSes()
+    ses = FakeMailer()
     SesEmailChannel(ses, "relance@exemple.example", "Exemple", "compta@exemple.example").send(_message(one))
-    tags = {t["Name"]: [t["Value"]] for t in ses.sent[0]["EmailTags"]}
+    tags = {name: [value] for name, value in ses.sent[0]["tags"].items()}
     store = FakeStore({one, other})
     bounce = {"eventType": "Bounce", "bounce": {"bounceType": "Permanent"},
               "mail": {"timestamp": "2026-05-18T08:00:00Z", "tags": tags}}

@@ -222,6 +222,6 @@ def debtor_links(settings: Settings) -> Callable[[str, dt.date], str] | None:
     links = DynamoLinkStore(store(settings))
 
     def link(customer_id: str, day: dt.date) -> str:
-        return make_link(signing_key(secret, client("secretsmanager")), base, customer_id, day, links)
+        return make_link(signing_key(secret, secrets()), base, customer_id, day, links)
 
     return link

@@ -32,6 +32,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from relance.adapters.aws.pointers import CasePointers
 from relance.errors import RelanceError
 from relance.money import cents
 from relance.store import BadRecord, Claim, ConflictError, CustomerItems, InvoiceRecord, SentStep
@@ -103,7 +104,7 @@ def _sent_to_item(sent: Iterable[SentStep]) -> list[dict[str, Any]]:
 
 
 @dataclass
-class Store:
+class Store(CasePointers):
     """Typed access to the relance table through a low-level DynamoDB client."""
 
     client: Any
