@@ -77,10 +77,12 @@ class _Store:
             return attr
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            kind = "claim" if name == "claim" else "record" if kwargs.get("extra_items") else "other"
+            kind = ("claim" if name in ("claim", "claim_all")
+                    else "record" if (name == "update_invoice_states" or kwargs.get("settle_claim")
+                                      or kwargs.get("extra_items")) else "other")
             _before(kind)
             result = attr(*args, **kwargs)
-            if kind == "claim" and result is None:       # None: the claim was taken
+            if kind == "claim" and (result is None or (name == "claim_all" and result)):   # a claim was taken
                 _after(kind, "after_claim")
             elif kind == "record":
                 _after(kind, "after_record")
