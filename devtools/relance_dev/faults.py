@@ -8,6 +8,10 @@ channels and escalation starter wrapped. Nothing happens unless a point is armed
 - ``after_send``: it dies after the message's channel sends (a channel's ``send`` returned or refused);
 - ``after_record``: it dies after recording the sends (the store write that settles a claim).
 
+The points are recognised by the kind of call, not by a line of ``dispatch.py``: a team task (a channel
+send) or a flag record (a claim-settling write) made before the message's own claims also counts, so
+on such a day the crash comes there; it is a crash the product must survive all the same.
+
 The crash is raised at the dispatcher's next call of another kind (or when ``dispatch_customer``
 returns), so the claims, sends or records of one grouped message all happen before it, as when a Lambda
 dies between two phases. Nothing between two phases touches the outside world, so where exactly in the
