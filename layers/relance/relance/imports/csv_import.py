@@ -32,9 +32,10 @@ Windows-1252; dates ``dd/mm/yyyy`` (also ``dd-mm-yyyy``, ``dd.mm.yyyy``) or ISO 
 an optional ``€``. An amount with both a comma and a dot (``1,200.00``), or a separator followed by three
 digits (``1,200``, ``1.200``), is ambiguous and refused.
 
-Every row is validated completely before anything is written, so a bad row changes nothing; good rows
-are created or updated; an identical row changes nothing (re-importing a file is a no-op). An empty cell
-means "not given": it never erases a stored value.
+All or nothing: every row is validated before anything is written; one refused row refuses the whole
+file (every refused row is reported with its line), so a file is never half-taken. An identical row
+changes nothing (re-importing a file is a no-op). An empty cell means "not given": it never erases a
+stored value. A UTF-8 file with a stray byte is refused with its line, never re-read as Windows-1252.
 """
 
 from __future__ import annotations
