@@ -388,7 +388,8 @@ class Dispatcher:
         if failures >= MAX_SEND_FAILURES:
             reason = f"step {step_id} refused {failures} times: {'; '.join(refusals)}"
             self.store.claim(record.invoice_id, step_id, run_date)
-            flagged = [*events, (run_date, "flagged", {"step": step_id, "reason": reason})]
+            flagged: list[tuple[dt.date, str, dict[str, Any]]] = [
+                *events, (run_date, "flagged", {"step": step_id, "reason": reason})]
             closing: dict[str, Any] = {"send_failures": 0}
             if step_id == "penalty_statement":   # not retried for ever: close it, the team has the task
                 closing["status"] = "paid"
