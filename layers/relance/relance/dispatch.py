@@ -29,10 +29,10 @@ from relance.ledger import Ledger, customer_context, engine_state, invoice_amoun
 from relance.models import Customer, Invoice, parse_record
 from relance.money import ZERO
 from relance.policy import DueStep, Policy, evaluate
-from relance.ports import Store
+from relance.ports import Event, Store
 from relance.rendering import Rendered, render
 from relance.rendering.context import CompanyInfo, ContactEntry, InvoiceLine, MessageContext
-from relance.store import BadRecord, Claim, ConflictError, InvoiceRecord, SentStep
+from relance.store import BadRecord, Claim, ConflictError, InvoiceRecord, SentStep, StateChange
 
 # A claim younger than this, from today's run, belongs to a dispatcher still at work (SQS redelivery).
 CLAIM_LEASE_SECONDS = 15 * 60
@@ -66,8 +66,9 @@ class Dispatcher:
     # ---- entry point -----------------------------------------------------------------------------
     def dispatch_customer(self, customer_id: str, run_date: dt.date) -> DispatchReport:
         report = DispatchReport(customer_id)
-        profile, open_ids = self.store.customer_collection(customer_id)
-        items = self.store.get_invoices(open_ids)
+        book = self.store.customer_book(customer_id)
+        profile, items = book.profile, book.invoices
+        open_ids = list(items)
         customer, policy, reason = self._customer_and_policy(customer_id, profile)
         if customer is None or policy is None:
             self._quarantine("customer", customer_id, reason or "unusable", run_date, profile, report)
@@ -89,7 +90,7 @@ class Dispatcher:
                 self._reschedule(record, policy, customer, run_date, decision.paused or decision.stopped)
         order = {step.id: i for i, step in enumerate(policy.steps)}
         for step_id in sorted(groups, key=order.__getitem__):
-            self._send_group(customer, policy, groups[step_id], records, run_date, report)
+            self._send_group(customer, policy, groups[step_id], records, run_date, report, book.claims)
         return report
 
     # ---- validation and quarantine ---------------------------------------------------------------
@@ -148,12 +149,19 @@ class Dispatcher:
 
     # ---- sending ---------------------------------------------------------------------------------
     def _send_group(self, customer: Customer, policy: Policy, members: list[tuple[InvoiceRecord, DueStep]],
-                    all_records: Sequence[InvoiceRecord], run_date: dt.date, report: DispatchReport) -> None:
+                    all_records: Sequence[InvoiceRecord], run_date: dt.date, report: DispatchReport,
+                    known: Mapping[tuple[str, str], Claim] | None = None) -> None:
         step = members[0][1].step
         claimed: list[tuple[InvoiceRecord, DueStep]] = []
         abandoned: list[tuple[InvoiceRecord, Claim]] = []
+        # The claims read with the invoices are already known; the others are claimed in one call.
+        claims: dict[str, Claim | None] = {r.invoice_id: c for r, _ in members
+                                           if (c := (known or {}).get((r.invoice_id, step.id))) is not None}
+        unclaimed = [r.invoice_id for r, _ in members if r.invoice_id not in claims]
+        if unclaimed:
+            claims.update(self.store.claim_all(customer.id, unclaimed, step.id, run_date))
         for record, due in members:
-            existing = self.store.claim(record.invoice_id, step.id, run_date)
+            existing = claims[record.invoice_id]
             if existing is None:
                 claimed.append((record, due))
             elif existing.status == "claimed" and _stale(existing, run_date):
@@ -191,8 +199,7 @@ class Dispatcher:
                 self.store.release_claim(record.invoice_id, step.id)
                 self._send_failed(customer, policy, record, step.id, run_date, refusals, report)
             return
-        for record, _ in claimed:
-            self._record_sent(customer, policy, record, step.id, run_date, receipts, message, refusals)
+        self._record_sent(customer, policy, [r for r, _ in claimed], step.id, run_date, receipts, message, refusals)
         faults.maybe_fail("after_record")
         report.sent.append({"step": step.id, "invoices": [r.invoice_id for r, _ in claimed],
                             "channels": [r.channel for r in receipts]})
@@ -252,7 +259,7 @@ class Dispatcher:
             history=tuple(history), extra=notes)
 
     # ---- recording -------------------------------------------------------------------------------
-    def _record_sent(self, customer: Customer, policy: Policy, record: InvoiceRecord, step_id: str,
+    def _record_sent(self, customer: Customer, policy: Policy, records: Sequence[InvoiceRecord], step_id: str,
                      run_date: dt.date, receipts: Sequence[Receipt], message: OutgoingMessage,
                      refusals: Sequence[str]) -> None:
         events = [(run_date, "sent", {"step": step_id, "channel": r.channel, "to": r.to,
@@ -260,7 +267,7 @@ class Dispatcher:
                                       "invoices": list(message.invoice_ids), **r.extra}) for r in receipts]
         events += [(run_date, "send_refused", {"step": step_id, "reason": why}) for why in refusals]
         sent = SentStep(step_id, run_date, tuple(r.channel for r in receipts))
-        self._write_with_retry(customer, policy, record, run_date, sent, events, "sent")
+        self._write_group(customer, policy, [(r, sent, events) for r in records], run_date, "sent")
 
     def _flag(self, customer: Customer, policy: Policy, abandoned: Sequence[tuple[InvoiceRecord, Claim]],
               step_id: str, run_date: dt.date, report: DispatchReport) -> None:
@@ -268,9 +275,11 @@ class Dispatcher:
         claimed_on = abandoned[0][1].run_date
         reason = (f"step {step_id} was claimed on {claimed_on} but its send was never recorded: "
                   "check whether the customer received it")
+        flagged = SentStep(step_id, run_date, (), True)
+        self._write_group(customer, policy, [(record, flagged, [(run_date, "flagged", {"step": step_id,
+                                                                                      "reason": reason})])
+                                             for record, _ in abandoned], run_date, "flagged")
         for record, _ in abandoned:
-            self._write_with_retry(customer, policy, record, run_date, SentStep(step_id, run_date, (), True),
-                                   [(run_date, "flagged", {"step": step_id, "reason": reason})], "flagged")
             report.flagged.append({"invoice": record.invoice_id, "step": step_id, "reason": reason})
         self._notify_team(customer, "flagged_claim", [r for r, _ in abandoned], run_date,
                           {"flag_reason": reason, "flag_step": step_id, "flagged_step": step_id, "reason": reason})
@@ -299,28 +308,41 @@ class Dispatcher:
     def _write_with_retry(self, customer: Customer, policy: Policy, record: InvoiceRecord, run_date: dt.date,
                           sent: SentStep, events: list[tuple[dt.date, str, dict[str, Any]]], claim_status: str,
                           changes: Mapping[str, Any] | None = None) -> None:
-        """Record a step with the invoice's new next action and settle its claim, in one transaction.
+        self._write_group(customer, policy, [(record, sent, events)], run_date, claim_status, changes)
+
+    def _write_group(self, customer: Customer, policy: Policy,
+                     entries: Sequence[tuple[InvoiceRecord, SentStep, Sequence[Event]]],
+                     run_date: dt.date, claim_status: str, changes: Mapping[str, Any] | None = None) -> None:
+        """Record a step on every invoice of a message with their new next actions and settle their claims, in
+        one transaction (cut at invoice boundaries past the 100-item limit).
 
         A concurrent change (a payment recorded meanwhile) makes the write fail on the version check; we
-        re-read and record again: the send happened and must not be lost.
+        re-read the invoices not yet written and record again: the send happened and must not be lost.
         """
-        current = record
+        pending = {record.invoice_id: (record, sent, events) for record, sent, events in entries}
         for _ in range(5):
-            updated = _with(current, sent=(*current.sent, sent))
-            nxt = next_action(policy, updated, customer_context(customer, [updated], run_date), run_date)
-            if nxt == run_date:
-                nxt = run_date + dt.timedelta(days=1)
+            group = []
+            for current, sent, events in pending.values():
+                updated = _with(current, sent=(*current.sent, sent))
+                nxt = next_action(policy, updated, customer_context(customer, [updated], run_date), run_date)
+                if nxt == run_date:
+                    nxt = run_date + dt.timedelta(days=1)
+                group.append(StateChange(current, {"sent": updated.sent, **(changes or {})}, nxt, events,
+                                         (sent.step, claim_status)))
+            token = json.dumps([customer.id, run_date.isoformat(), claim_status, sorted(pending)])
             try:
-                self.store.update_invoice_state(
-                    current, changes={"sent": updated.sent, **(changes or {})}, next_action=nxt, events=events,
-                    settle_claim=(sent.step, claim_status))
+                self.store.update_invoice_states(group, token)
                 return
-            except ConflictError:
-                fresh = self.store.get_invoice(current.invoice_id)
-                if fresh is None:
-                    raise
-                current = fresh
-        raise RelanceError(f"could not record step {sent.step}", f"invoice {record.invoice_id}")
+            except ConflictError as exc:
+                for invoice_id in exc.written:
+                    pending.pop(invoice_id, None)
+                for invoice_id, (_, sent, events) in list(pending.items()):
+                    fresh = self.store.get_invoice(invoice_id)
+                    if fresh is None:
+                        raise
+                    pending[invoice_id] = (fresh, sent, events)
+        first = next(iter(pending.values()))[1].step
+        raise RelanceError(f"could not record step {first}", f"invoice(s) {', '.join(sorted(pending))}")
 
     # ---- escalation and team tasks ---------------------------------------------------------------
     def _escalate(self, customer: Customer, policy: Policy, claimed: list[tuple[InvoiceRecord, DueStep]],
@@ -337,11 +359,10 @@ class Dispatcher:
             raise RelanceError("no state machine is configured for escalations (STATE_MACHINE_ARN)",
                                f"customer {customer.id}")
         execution = self.start_escalation(case)
-        for record, _ in claimed:
-            self._write_with_retry(customer, policy, record, run_date, SentStep(step.id, run_date, ("escalate",)),
-                                   [(run_date, "escalation_started", {"step": step.id, "case_id": case_id,
-                                                                      "partner": partner,
-                                                                      "execution": execution})], "sent")
+        started = [(run_date, "escalation_started", {"step": step.id, "case_id": case_id, "partner": partner,
+                                                     "execution": execution})]
+        self._write_group(customer, policy, [(record, SentStep(step.id, run_date, ("escalate",)), started)
+                                             for record, _ in claimed], run_date, "sent")
         report.escalations.append({**case, "execution": execution})
 
     def _notify_team(self, customer: Customer, template: str, records: Sequence[InvoiceRecord],
