@@ -86,8 +86,9 @@ def _seed(aws: EmbeddedAws, driver: SeasonDriver) -> int:
             iid = f"F{c:06d}-{i}"
             next_action = RUN - dt.timedelta(days=7) if due else NOT_YET
             keys = due_keys(cid, iid, next_action, store.shards)
-            put({"pk": {"S": f"CUST#{cid}"}, "sk": {"S": f"INV#{iid}"}, "type": {"S": "invoice"}, "status": {"S": "open"},
-                 "balance": {"S": "120.00"}, "version": {"N": "1"}, "sent": {"L": []}, "payments": {"L": []},
+            put({"pk": {"S": f"CUST#{cid}"}, "sk": {"S": f"INV#{iid}"}, "type": {"S": "invoice"},
+                 "status": {"S": "open"}, "balance": {"S": "120.00"}, "version": {"N": "1"}, "sent": {"L": []},
+                 "payments": {"L": []},
                  "next_action": {"S": next_action.isoformat()}, "due_pk": {"S": keys["due_pk"]},
                  "due_sk": {"S": keys["due_sk"]},
                  "data": {"M": {"id": {"S": iid}, "customer": {"S": cid}, "issued": {"S": "2026-03-24"},
