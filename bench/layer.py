@@ -134,9 +134,13 @@ def first_pdf(paths: list[str], repeats: int, function: str = "dispatch") -> dic
     """
     times: list[float] = []
     error = ""
+    env = _function_env(function)
+    for variable, folder in (("RELANCE_TEMPLATES_DIR", "letter_templates"), ("RELANCE_POLICIES_DIR", "policies")):
+        if (Path(paths[0]).parent / folder).is_dir():      # the layer's copy, as /opt holds it in Lambda
+            env[variable] = str(Path(paths[0]).parent / folder)
     for _ in range(repeats):
         code = _FIRST_PDF.format(paths=[str(FUNCTIONS / function), *paths], repo=str(REPO))
-        proc = subprocess.run([sys.executable, "-S", "-c", code], env=_function_env(function), capture_output=True,
+        proc = subprocess.run([sys.executable, "-S", "-c", code], env=env, capture_output=True,
                               text=True, timeout=120, cwd=tempfile.gettempdir())
         if proc.returncode != 0:
             error = ((proc.stderr.strip().splitlines() or ["failed"])[-1])[:300]
