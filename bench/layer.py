@@ -34,6 +34,19 @@ import app
 print(round((time.perf_counter() - started) * 1000, 2))
 """
 
+_FIRST_PDF = """
+import sys, time
+sys.path[:0] = {paths!r}
+import app
+sys.path.append({repo!r})
+from bench.render import LETTER_STEP, contexts
+from relance.rendering import render_pdf
+context = contexts()[0]
+started = time.perf_counter()
+render_pdf(LETTER_STEP, context)
+print(round((time.perf_counter() - started) * 1000, 2))
+"""
+
 
 def build_layer(root: Path, platforms: tuple[str, ...] = PLATFORMS) -> Path:
     """The layer exactly as ``sam build`` makes it: ``layers/relance/Makefile`` run into ``root``.
@@ -73,8 +86,10 @@ def _runtime_dir(root: Path) -> Path:
 
 
 def _function_env(name: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "AWS_", "POWERTOOLS_"))}
-    env.update({"AWS_LAMBDA_FUNCTION_NAME": f"relance-{name}", "AWS_REGION": "eu-west-3",
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "AWS_", "POWERTOOLS_", "LAMBDA_"))}
+    # LAMBDA_TASK_ROOT is how Powertools knows it runs in Lambda: without it the Tracer stays off (no patching).
+    env.update({"LAMBDA_TASK_ROOT": str(FUNCTIONS / name), "AWS_LAMBDA_FUNCTION_NAME": f"relance-{name}",
+                "AWS_REGION": "eu-west-3",
                 "AWS_DEFAULT_REGION": "eu-west-3", "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512", "POWERTOOLS_SERVICE_NAME": "relance",
                 "POWERTOOLS_METRICS_NAMESPACE": "Relance", "PYTHONDONTWRITEBYTECODE": "1"})
@@ -109,6 +124,29 @@ def _supplement(root: Path, error: str) -> Path | None:
         if source.exists() and not (extra / name).exists():
             (extra / name).symlink_to(source)
     return extra if (extra / match.group(1)).exists() else None
+
+
+def first_pdf(paths: list[str], repeats: int, function: str = "dispatch") -> dict[str, Any]:
+    """Median time (ms) of the first letter a fresh container renders, after its handler's import.
+
+    fpdf2 imports fontTools and Pillow on its first PDF: their bytecode must ship in the layer, or this
+    first letter compiles them.
+    """
+    times: list[float] = []
+    error = ""
+    env = _function_env(function)
+    for variable, folder in (("RELANCE_TEMPLATES_DIR", "letter_templates"), ("RELANCE_POLICIES_DIR", "policies")):
+        if (Path(paths[0]).parent / folder).is_dir():      # the layer's copy, as /opt holds it in Lambda
+            env[variable] = str(Path(paths[0]).parent / folder)
+    for _ in range(repeats):
+        code = _FIRST_PDF.format(paths=[str(FUNCTIONS / function), *paths], repo=str(REPO))
+        proc = subprocess.run([sys.executable, "-S", "-c", code], env=env, capture_output=True,
+                              text=True, timeout=120, cwd=tempfile.gettempdir())
+        if proc.returncode != 0:
+            error = ((proc.stderr.strip().splitlines() or ["failed"])[-1])[:300]
+            break
+        times.append(float(proc.stdout.strip().splitlines()[-1]))
+    return {"ms": statistics.median(times) if times else None, "error": error}
 
 
 def cold_imports(paths: list[str], repeats: int, scratch: Path) -> dict[str, Any]:
@@ -170,4 +208,5 @@ def bench_layer(repeats: int = 3, build: bool = True) -> dict[str, Any]:
                      *[p for p in sys.path if p.endswith("site-packages")]]
             result["import_setup"] = "fallback: repository layer + this venv's site-packages"
         result["cold"] = cold_imports(paths, repeats, root)
+        result["first_pdf"] = first_pdf(paths, repeats)
     return result

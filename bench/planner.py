@@ -1,6 +1,6 @@
 """The daily run's reads on a big book: the sparse due index against a naive full-table scan.
 
-``n`` invoice META items are written straight into the table the embedded AWS deployed (BatchWriteItem,
+``n`` invoice state items are written straight into the table the embedded AWS deployed (BatchWriteItem,
 shaped as :meth:`relance.store.Store.create_invoice` writes them; ``due_pk``/``due_sk`` only when a next
 action exists), then the real DailyRunFunction handler runs for the day and every Query it makes is
 counted with botocore hooks (``ScannedCount``). The baseline is what a planner without the index would
@@ -79,9 +79,9 @@ class PlannerResult:
 
 
 def meta_items(n: int, shards: int, seed: int = 11) -> Iterator[tuple[dict[str, Any], bool, str]]:
-    """(META item, due today?, customer) for ``n`` invoices: 1 % due (some overdue by up to 3 days, as after
+    """(state item, due today?, customer) for ``n`` invoices: 1 % due (some overdue by up to 3 days, as after
     an outage), 69 % with a later next action, 30 % settled (paid or written off: no next action)."""
-    from relance.store import due_keys
+    from relance.adapters.aws.dynamodb import due_keys, state_key
 
     rng = random.Random(seed)
     n_due = round(n * DUE_SHARE)
@@ -92,7 +92,7 @@ def meta_items(n: int, shards: int, seed: int = 11) -> Iterator[tuple[dict[str, 
         due = RUN_DATE + dt.timedelta(days=rng.randint(-60, 30))
         amount = Decimal(rng.choice(["180.00", "640.00", "1250.00", "2400.00"]))
         item: dict[str, Any] = {
-            "pk": f"INV#{iid}", "sk": "META", "type": "invoice",
+            **state_key(cid, iid), "type": "invoice",
             "data": {"id": iid, "customer": cid, "issued": (due - dt.timedelta(days=30)).isoformat(),
                      "due": due.isoformat(), "amount": str(amount), "currency": "EUR", "status": "open",
                      "balance": str(amount)},

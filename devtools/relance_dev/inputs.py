@@ -26,10 +26,28 @@ _serializer = TypeSerializer()
 
 
 def put_raw_invoice_item(store: Store, item: Mapping[str, Any]) -> None:
-    """Write ``item`` into the store's table as given (``None`` values left out, as the store does)."""
-    store.client.put_item(TableName=store.table,
-                          Item={k: _serializer.serialize(v) for k, v in item.items() if v is not None})
+    """Write ``item`` into the store's table as given (``None`` values left out, as the store does).
 
+    Items in the former layout (``INV#<invoice>``/``META``, ``CUST#<customer>``/``OPEN#<invoice>``) are written
+    in the current one (the state in the customer's partition, an owner pointer), as a legacy import would.
+    """
+    from relance.adapters.aws.dynamodb import invoice_items
+
+    def put(one: Mapping[str, Any]) -> None:
+        store.client.put_item(TableName=store.table,
+                              Item={k: _serializer.serialize(v) for k, v in one.items() if v is not None})
+
+    if str(item.get("sk")) == "META" and str(item.get("pk", "")).startswith("INV#"):
+        fields = {k: v for k, v in item.items() if k not in ("pk", "sk")}
+        data = dict(fields.get("data") or {})
+        data.setdefault("id", str(item["pk"]).removeprefix("INV#"))
+        fields["data"] = data
+        for one in invoice_items(fields):
+            put(one)
+        return
+    if str(item.get("sk", "")).startswith("OPEN#"):
+        return          # open invoices need no pointer any more: their state is in the partition
+    put(item)
 
 def api_event(method: str, link: str, form: dict[str, str] | None = None, *,
               when: dt.datetime | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:

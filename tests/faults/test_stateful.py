@@ -199,10 +199,8 @@ class Season(RuleBasedStateMachine):
 
 
 def _claim(store: Any, invoice_id: str, step: str) -> dict[str, Any] | None:
-    resp = store.client.get_item(TableName=store.table, Key={"pk": {"S": f"INV#{invoice_id}"},
-                                                             "sk": {"S": f"CLAIM#{step}"}}, ConsistentRead=True)
-    item = resp.get("Item")
-    return {k: next(iter(v.values())) for k, v in item.items()} if item else None
+    claim = store.get_claim(invoice_id, step)
+    return {"status": claim.status, "run_date": claim.run_date, "claimed_at": claim.claimed_at} if claim else None
 
 
 _COMMON = {"deadline": None, "suppress_health_check": list(HealthCheck), "derandomize": False}

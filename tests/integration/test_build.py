@@ -146,7 +146,12 @@ def check_layer(layer: Path) -> None:
     # bytecode ships for what cold starts import (read-only /opt cannot cache it), for Python 3.13 only
     assert (python / "relance" / "__pycache__" / "dispatch.cpython-313.pyc").is_file()
     assert {p.name.split(".")[1] for p in python.rglob("*.pyc")} == {"cpython-313"}
-    assert not list((python / "fontTools").rglob("*.pyc"))
+    # only the fontTools/Pillow modules of a first PDF ship bytecode (layers/relance/first_pdf_modules.txt)
+    first_pdf = (REPO / "layers" / "relance" / "first_pdf_modules.txt").read_text(encoding="utf-8").split()
+    compiled = {p.relative_to(python).as_posix() for p in python.rglob("*.pyc") if p.parts[-3] in ("fontTools", "PIL")
+                or "fontTools" in p.parts or "PIL" in p.parts}
+    assert (python / "fontTools" / "ttLib" / "__pycache__" / "ttFont.cpython-313.pyc").is_file()
+    assert len(compiled) <= len(first_pdf), "fontTools/PIL bytecode beyond the first PDF's modules"
     assert not [p for p in python.rglob("tests") if p.is_dir()]
     assert not list(python.glob("*.dist-info/RECORD"))
     assert list(python.glob("*.dist-info/METADATA")), "METADATA (and licences) stay"

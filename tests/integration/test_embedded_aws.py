@@ -119,7 +119,7 @@ def test_functions_are_created_with_layer_and_arm64(embedded: EmbeddedAws) -> No
 def test_function_env_resolves_to_existing_resources(embedded: EmbeddedAws) -> None:
     daily = embedded.function_env("DailyRunFunction")
     assert daily["QUEUE_URL"] == embedded.resources["WorkQueue"]
-    assert daily["DUE_SHARDS"] == "8"
+    assert daily["DUE_SHARDS"] == "1"
     dispatch = embedded.function_env("DispatchFunction")
     boto3.client("dynamodb").describe_table(TableName=dispatch["TABLE_NAME"])
     boto3.client("sns").get_topic_attributes(TopicArn=dispatch["TASK_TOPIC_ARN"])

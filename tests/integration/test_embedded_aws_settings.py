@@ -13,7 +13,7 @@ def test_every_function_can_read_its_settings(embedded: EmbeddedAws) -> None:
     for logical in embedded.functions:
         settings = Settings.from_env(embedded.function_env(logical))
         assert settings.table_name == embedded.resources["Table"]
-        assert settings.due_shards == 8 and settings.approval_expiry_days == 7
+        assert settings.due_shards == 1 and settings.approval_expiry_days == 7
         assert settings.default_policy == "standard"
 
 

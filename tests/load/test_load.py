@@ -86,13 +86,14 @@ def _seed(aws: EmbeddedAws, driver: SeasonDriver) -> int:
             iid = f"F{c:06d}-{i}"
             next_action = RUN - dt.timedelta(days=7) if due else NOT_YET
             keys = due_keys(cid, iid, next_action, store.shards)
-            put({"pk": {"S": f"INV#{iid}"}, "sk": {"S": "META"}, "type": {"S": "invoice"}, "status": {"S": "open"},
-                 "balance": {"S": "120.00"}, "version": {"N": "1"}, "sent": {"L": []}, "payments": {"L": []},
+            put({"pk": {"S": f"CUST#{cid}"}, "sk": {"S": f"INV#{iid}"}, "type": {"S": "invoice"},
+                 "status": {"S": "open"}, "balance": {"S": "120.00"}, "version": {"N": "1"}, "sent": {"L": []},
+                 "payments": {"L": []},
                  "next_action": {"S": next_action.isoformat()}, "due_pk": {"S": keys["due_pk"]},
                  "due_sk": {"S": keys["due_sk"]},
                  "data": {"M": {"id": {"S": iid}, "customer": {"S": cid}, "issued": {"S": "2026-03-24"},
                                 "due": {"S": "2026-04-23" if due else "2026-09-08"}, "amount": {"S": "120.00"}}}})
-            put({"pk": {"S": f"CUST#{cid}"}, "sk": {"S": f"OPEN#{iid}"}})
+            put({"pk": {"S": f"INV#{iid}"}, "sk": {"S": "OWNER"}, "customer": {"S": cid}})
     if batch:
         flush()
     return due_customers * PER_CUSTOMER

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from test_api_support import ledger_of
 
 from relance.imports.csv_import import import_csv
-from relance.local import embedded_aws
+from relance_dev.embedded import embedded_aws
 
 HEADER = "client;nom;type;email;facture;date_facture;echeance;montant_ttc\n"
 

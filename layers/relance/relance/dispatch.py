@@ -17,6 +17,7 @@ import hashlib
 import json
 import re
 import time
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -31,10 +32,10 @@ from relance.models import Customer, Invoice, parse_record
 from relance.money import ZERO
 from relance.policy import DueStep, Policy, evaluate
 from relance.policy.grouping import group_due, route_case
-from relance.ports import Store
+from relance.ports import Event, Store
 from relance.rendering import Rendered, render
 from relance.rendering.context import CompanyInfo, ContactEntry, InvoiceLine, MessageContext
-from relance.store import BadRecord, Claim, ConflictError, InvoiceRecord, SentStep
+from relance.store import BadRecord, Claim, ConflictError, InvoiceRecord, SentStep, StateChange
 
 # A claim younger than this, from today's run, belongs to a dispatcher still at work (SQS redelivery).
 CLAIM_LEASE_SECONDS = 15 * 60
@@ -85,8 +86,9 @@ class Dispatcher:
         return report
 
     def _dispatch_customer(self, customer_id: str, run_date: dt.date, report: DispatchReport) -> None:
-        profile, open_ids = self.store.customer_collection(customer_id)
-        items = self.store.get_invoices(open_ids)
+        book = self.store.customer_book(customer_id)
+        profile, items = book.profile, book.invoices
+        open_ids = list(items)
         customer, policy, reason = self._customer_and_policy(customer_id, profile)
         if customer is None or policy is None:
             self._quarantine("customer", customer_id, reason or "unusable", run_date, profile, report)
@@ -111,7 +113,8 @@ class Dispatcher:
         # one message per step, or one per day at the most advanced step (policy one_message_per_day);
         # the statement of penalties left after the principal always goes apart, last
         for group in group_due(policy, due):
-            self._send_group(customer, policy, list(group.members), records, run_date, report, group.step)
+            self._send_group(customer, policy, list(group.members), records, run_date, report, group.step,
+                             book.claims)
         return report
 
     # ---- validation and quarantine ---------------------------------------------------------------
@@ -171,14 +174,23 @@ class Dispatcher:
     # ---- sending ---------------------------------------------------------------------------------
     def _send_group(self, customer: Customer, policy: Policy, members: list[tuple[InvoiceRecord, DueStep]],
                     all_records: Sequence[InvoiceRecord], run_date: dt.date, report: DispatchReport,
-                    message_step: Any = None) -> None:
+                    message_step: Any = None, known: Mapping[tuple[str, str], Claim] | None = None) -> None:
         """Send one message at ``message_step`` (default: the members' step); each invoice claims and records
-        its own step, so a grouped invoice's ladder advances as if its step had been sent."""
+        its own step, so a grouped invoice's ladder advances as if its step had been sent. The claims read
+        with the invoices are already known; the others are claimed in one call per step."""
         step = message_step or members[0][1].step
+        claims: dict[str, Claim | None] = {r.invoice_id: c for r, d in members
+                                           if (c := (known or {}).get((r.invoice_id, d.step.id))) is not None}
+        unclaimed: dict[str, list[str]] = defaultdict(list)
+        for record, due in members:
+            if record.invoice_id not in claims:
+                unclaimed[due.step.id].append(record.invoice_id)
+        for step_id, invoice_ids in unclaimed.items():
+            claims.update(self.store.claim_all(customer.id, invoice_ids, step_id, run_date))
         claimed: list[tuple[InvoiceRecord, DueStep]] = []
         abandoned: list[tuple[InvoiceRecord, Claim]] = []
         for record, due in members:
-            existing = self.store.claim(record.invoice_id, due.step.id, run_date)
+            existing = claims[record.invoice_id]
             if existing is None:
                 claimed.append((record, due))
             elif existing.status == "claimed" and _stale(existing, run_date):
@@ -224,8 +236,7 @@ class Dispatcher:
                 self.store.release_claim(record.invoice_id, due.step.id)
                 self._send_failed(customer, policy, record, due.step.id, run_date, refusals, report)
             return
-        for record, due in claimed:
-            self._record_sent(customer, policy, record, due.step.id, run_date, receipts, message, refusals)
+        self._record_sent(customer, policy, claimed, run_date, receipts, message, refusals)
         if denied:
             self._report_denied(customer, [r for r, _ in claimed], step.id, run_date, denied, report)
         report.sent.append({"step": step.id, "invoices": [r.invoice_id for r, _ in claimed],
@@ -332,21 +343,26 @@ class Dispatcher:
         self._rate_alerts.append({"semester": semester, "rate": what})
 
     # ---- recording -------------------------------------------------------------------------------
-    def _record_sent(self, customer: Customer, policy: Policy, record: InvoiceRecord, step_id: str,
+    def _record_sent(self, customer: Customer, policy: Policy, claimed: Sequence[tuple[InvoiceRecord, DueStep]],
                      run_date: dt.date, receipts: Sequence[Receipt], message: OutgoingMessage,
                      refusals: Sequence[str]) -> None:
-        events = [(run_date, "sent", {"step": step_id, "channel": r.channel, "to": r.to,
-                                      "message_id": r.message_id, "subject": message.subject,
-                                      "invoices": list(message.invoice_ids), **r.extra}) for r in receipts]
-        events += [(run_date, "send_refused", {"step": step_id, "reason": why}) for why in refusals]
-        sent = SentStep(step_id, run_date, tuple(r.channel for r in receipts))
-        changes = None
-        if step_id == "penalty_statement":   # the one statement of what remains once the principal is paid
-            changes = {"status": "paid"}
-            events.append((run_date, "stopped", {
-                "reason": f"paid; « décompte des pénalités » sent for {record.accessories_due} EUR "
-                          "(interest and indemnity left after the principal)"}))
-        self._write_with_retry(customer, policy, record, run_date, sent, events, "sent", changes=changes)
+        """Record the message on every invoice, each at its own step, in one transaction."""
+        channels = tuple(r.channel for r in receipts)
+        entries = []
+        for record, due in claimed:
+            step_id = due.step.id
+            events = [(run_date, "sent", {"step": step_id, "channel": r.channel, "to": r.to,
+                                          "message_id": r.message_id, "subject": message.subject,
+                                          "invoices": list(message.invoice_ids), **r.extra}) for r in receipts]
+            events += [(run_date, "send_refused", {"step": step_id, "reason": why}) for why in refusals]
+            if step_id == "penalty_statement":   # the one statement of what remains once the principal is paid
+                events.append((run_date, "stopped", {
+                    "reason": f"paid; « décompte des pénalités » sent for {record.accessories_due} EUR "
+                              "(interest and indemnity left after the principal)"}))
+            entries.append((record, SentStep(step_id, run_date, channels), events))
+        # a statement of penalties is sent apart (relance.policy.grouping): the whole group closes
+        closing = {"status": "paid"} if claimed[0][1].step.id == "penalty_statement" else None
+        self._write_group(customer, policy, entries, run_date, "sent", closing)
 
     def _flag(self, customer: Customer, policy: Policy, abandoned: Sequence[tuple[InvoiceRecord, Claim]],
               step_id: str, run_date: dt.date, report: DispatchReport) -> None:
@@ -354,15 +370,16 @@ class Dispatcher:
         claimed_on = abandoned[0][1].run_date
         reason = (f"step {step_id} was claimed on {claimed_on} but its send was never recorded: "
                   "check whether the customer received it")
+        flagged = SentStep(step_id, run_date, (), True)
+        events: list[Event] = [(run_date, "flagged", {"step": step_id, "reason": reason})]
+        closing = None
+        if step_id == "penalty_statement":   # never resent: the invoice closes, the team checks the send
+            closing = {"status": "paid"}
+            events.append((run_date, "stopped", {"reason": "paid; « décompte des pénalités » claimed but its "
+                                                           "send was never confirmed (flagged)"}))
+        self._write_group(customer, policy, [(record, flagged, events) for record, _ in abandoned], run_date,
+                          "flagged", closing)
         for record, _ in abandoned:
-            events = [(run_date, "flagged", {"step": step_id, "reason": reason})]
-            changes = None
-            if step_id == "penalty_statement":   # never resent: the invoice closes, the team checks the send
-                changes = {"status": "paid"}
-                events.append((run_date, "stopped", {"reason": "paid; « décompte des pénalités » claimed but its "
-                                                               "send was never confirmed (flagged)"}))
-            self._write_with_retry(customer, policy, record, run_date, SentStep(step_id, run_date, (), True),
-                                   events, "flagged", changes=changes)
             report.flagged.append({"invoice": record.invoice_id, "step": step_id, "reason": reason})
         self._notify_team(customer, "flagged_claim", [r for r, _ in abandoned], run_date,
                           {"flag_reason": reason, "flag_step": step_id, "flagged_step": step_id, "reason": reason})
@@ -408,28 +425,41 @@ class Dispatcher:
     def _write_with_retry(self, customer: Customer, policy: Policy, record: InvoiceRecord, run_date: dt.date,
                           sent: SentStep, events: list[tuple[dt.date, str, dict[str, Any]]], claim_status: str,
                           changes: Mapping[str, Any] | None = None) -> None:
-        """Record a step with the invoice's new next action and settle its claim, in one transaction.
+        self._write_group(customer, policy, [(record, sent, events)], run_date, claim_status, changes)
+
+    def _write_group(self, customer: Customer, policy: Policy,
+                     entries: Sequence[tuple[InvoiceRecord, SentStep, Sequence[Event]]],
+                     run_date: dt.date, claim_status: str, changes: Mapping[str, Any] | None = None) -> None:
+        """Record a step on every invoice of a message with their new next actions and settle their claims, in
+        one transaction (cut at invoice boundaries past the 100-item limit).
 
         A concurrent change (a payment recorded meanwhile) makes the write fail on the version check; we
-        re-read and record again: the send happened and must not be lost.
+        re-read the invoices not yet written and record again: the send happened and must not be lost.
         """
-        current = record
+        pending = {record.invoice_id: (record, sent, events) for record, sent, events in entries}
         for _ in range(5):
-            updated = _with(current, sent=(*current.sent, sent))
-            nxt = next_action(policy, updated, customer_context(customer, [updated], run_date), run_date)
-            if nxt == run_date:
-                nxt = run_date + dt.timedelta(days=1)
+            group = []
+            for current, sent, events in pending.values():
+                updated = _with(current, sent=(*current.sent, sent))
+                nxt = next_action(policy, updated, customer_context(customer, [updated], run_date), run_date)
+                if nxt == run_date:
+                    nxt = run_date + dt.timedelta(days=1)
+                group.append(StateChange(current, {"sent": updated.sent, **(changes or {})}, nxt, events,
+                                         (sent.step, claim_status)))
+            token = json.dumps([customer.id, run_date.isoformat(), claim_status, sorted(pending)])
             try:
-                self.store.update_invoice_state(
-                    current, changes={"sent": updated.sent, **(changes or {})}, next_action=nxt, events=events,
-                    settle_claim=(sent.step, claim_status))
+                self.store.update_invoice_states(group, token)
                 return
-            except ConflictError:
-                fresh = self.store.get_invoice(current.invoice_id)
-                if fresh is None:
-                    raise
-                current = fresh
-        raise RelanceError(f"could not record step {sent.step}", f"invoice {record.invoice_id}")
+            except ConflictError as exc:
+                for invoice_id in exc.written:
+                    pending.pop(invoice_id, None)
+                for invoice_id, (_, sent, events) in list(pending.items()):
+                    fresh = self.store.get_invoice(invoice_id)
+                    if fresh is None:
+                        raise
+                    pending[invoice_id] = (fresh, sent, events)
+        first = next(iter(pending.values()))[1].step
+        raise RelanceError(f"could not record step {first}", f"invoice(s) {', '.join(sorted(pending))}")
 
     # ---- escalation and team tasks ---------------------------------------------------------------
     def _escalate(self, customer: Customer, policy: Policy, claimed: list[tuple[InvoiceRecord, DueStep]],
@@ -452,11 +482,10 @@ class Dispatcher:
                                f"customer {customer.id}")
         execution = self.start_escalation(case)
         open_cases.remember(self.store, customer.id, str(partner), case_id)
-        for record, _ in claimed:
-            self._write_with_retry(customer, policy, record, run_date, SentStep(step.id, run_date, ("escalate",)),
-                                   [(run_date, "escalation_started", {"step": step.id, "case_id": case_id,
-                                                                      "partner": partner,
-                                                                      "execution": execution})], "sent")
+        started = [(run_date, "escalation_started", {"step": step.id, "case_id": case_id, "partner": partner,
+                                                     "execution": execution})]
+        self._write_group(customer, policy, [(record, SentStep(step.id, run_date, ("escalate",)), started)
+                                             for record, _ in claimed], run_date, "sent")
         report.escalations.append({**case, "execution": execution})
 
     def _wait_for_open_case(self, customer: Customer, policy: Policy, claimed: list[tuple[InvoiceRecord, DueStep]],

@@ -14,7 +14,7 @@ Every handler starts with::
   ``CustomersQueued``, ``DailyRunCompleted``, ``AmountRecovered`` (euros), ``QuarantinedRecords``,
   ``FlaggedClaims``, ``SendFailures``, ``EscalationsStarted``... The dashboard and the alarms of
   template.yaml read these names: rename them in both places.
-- **Traces**: Powertools Tracer (X-Ray, ``Tracing: Active`` in the template).
+- **Traces**: Powertools Tracer (X-Ray, ``Tracing: Active`` in the template), patching botocore only.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 NAMESPACE = "Relance"
+TRACED_MODULES = ("botocore",)
 REDACTED = "[redacted]"
 
 # An address: local part @ domain with a dot (what the template's parameters accept too).
@@ -109,7 +110,8 @@ def install_redaction(logger: Logger) -> Logger:
 def powertools(service: str | None = None) -> tuple[Logger, Tracer, Metrics]:
     """The Logger (JSON, redacting), Tracer and Metrics of a handler module."""
     logger = install_redaction(Logger(service=service, logger_formatter=RedactingFormatter()))
-    return logger, Tracer(service=service), Metrics(service=service, namespace=None)
+    # Only botocore is traced: patching every library X-Ray knows imports each of them (cold start).
+    return logger, Tracer(service=service, patch_modules=TRACED_MODULES), Metrics(service=service, namespace=None)
 
 
 def correlate(logger: Logger, **ids: str) -> None:

@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
-from relance.store import BadRecord, Claim, CustomerItems, InvoiceRecord, SentStep
+from relance.store import BadRecord, Claim, CustomerBook, CustomerItems, InvoiceRecord, SentStep, StateChange
 
 Event = tuple[dt.date, str, Mapping[str, Any]]
 
@@ -37,6 +37,8 @@ class Store(Protocol):
     def get_customer_raw(self, customer_id: str) -> dict[str, Any] | None: ...
     def set_customer_fields(self, customer_id: str, **fields: Any) -> None: ...
     def customer_collection(self, customer_id: str) -> tuple[dict[str, Any] | None, list[str]]: ...
+    def customer_book(self, customer_id: str) -> CustomerBook:
+        """The profile, the open invoices and their claims, in one consistent read."""
 
     # invoices
     def create_invoice(self, invoice: Mapping[str, Any], next_action: dt.date | None,
@@ -48,9 +50,14 @@ class Store(Protocol):
     def update_invoice_state(self, record: InvoiceRecord, *, changes: Mapping[str, Any],
                              next_action: dt.date | None, events: Sequence[Event] = (),
                              settle_claim: tuple[str, str] | None = None) -> None: ...
+    def update_invoice_states(self, group: Sequence[StateChange], token: str | None = None) -> None:
+        """Several invoices' changes at once (atomic per 100 items; ConflictError names what was written)."""
 
     # claims (the exactly-once protocol, see relance.dispatch)
     def claim(self, invoice_id: str, step: str, run_date: dt.date) -> Claim | None: ...
+    def claim_all(self, customer_id: str, invoice_ids: Sequence[str], step: str,
+                  run_date: dt.date) -> dict[str, Claim | None]:
+        """Claim a step for several invoices in one call: None where claimed now, else the existing claim."""
     def release_claim(self, invoice_id: str, step: str) -> None: ...
 
     # history
@@ -146,5 +153,5 @@ class Secrets(Protocol):
     def secret(self, name: str) -> str: ...
 
 
-__all__ = ["BadRecord", "Claim", "CustomerItems", "EscalationStore", "Event", "Files", "InvoiceRecord", "Mailer",
-           "Queue", "Refused", "Secrets", "SentStep", "Sms", "Store", "Topic", "Workflow"]
+__all__ = ["BadRecord", "Claim", "CustomerBook", "CustomerItems", "EscalationStore", "Event", "Files", "InvoiceRecord",
+           "Mailer", "Queue", "Refused", "Secrets", "SentStep", "Sms", "StateChange", "Store", "Topic", "Workflow"]

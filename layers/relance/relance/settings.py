@@ -1,26 +1,30 @@
 """Settings of a deployed function, read from its environment (set by template.yaml).
 
 Read them at call time with ``Settings.from_env()``, never at import time: the embedded AWS and
-the tests set the environment per invocation.
+the tests set the environment per invocation. ``Settings`` is a frozen pydantic model: the types of the
+fields are checked, a bad value is a one-line RelanceError naming its variable.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from relance.errors import RelanceError
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(BaseModel):
     """What every function knows about its deployment. Each field is read from ``FIELD_NAME`` upper-cased.
 
     The fields without a default are set in the template's ``Globals`` (every function has them);
     the resource pointers with ``None`` default are set only on the functions that use them; ask
     for them with :meth:`need`, or with ``from_env(require=...)``.
     """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     table_name: str
     company_name: str
@@ -65,25 +69,29 @@ class Settings:
         ``"QUEUE_URL"``). Raises :class:`RelanceError` naming the first missing or invalid variable.
         """
         env = os.environ if environ is None else environ
-        values: dict[str, object] = {}
-        for spec in fields(cls):
-            var = cls.env_name(spec.name)
+        values: dict[str, Any] = {}
+        for name, spec in cls.model_fields.items():
+            var = cls.env_name(name)
             raw = env.get(var, "").strip()
-            optional = spec.default is None
             if not raw:
-                if optional:
-                    values[spec.name] = None
+                if not spec.is_required():
+                    values[name] = None
                     continue
                 raise RelanceError(f"environment variable {var} is not set", where="settings")
-            values[spec.name] = _positive_int(var, raw) if spec.type in ("int", int) else raw
-        settings = cls(**values)  # type: ignore[arg-type]
+            values[name] = _positive_int(var, raw) if spec.annotation in ("int", int) else raw
+        try:
+            settings = cls(**values)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            var = cls.env_name(str(first["loc"][0])) if first.get("loc") else "?"
+            raise RelanceError(f"environment variable {var}: {first['msg']}", where="settings") from None
         for name in require:
             settings.need(name.lower())
         return settings
 
     def need(self, field_name: str) -> str:
         """The value of an optional field, or :class:`RelanceError` naming its variable when unset."""
-        if field_name not in {spec.name for spec in fields(self)}:
+        if field_name not in type(self).model_fields:
             raise RelanceError(f"unknown setting {field_name}", where="settings")
         value = getattr(self, field_name)
         if value is None or value == "":

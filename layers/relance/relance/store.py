@@ -8,7 +8,7 @@ here and type the store through the port; they never see a key or a raw item.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -49,7 +49,26 @@ class InvoiceRecord:
 
 
 class ConflictError(Exception):
-    """Someone else changed the record first (optimistic concurrency); retry from a fresh read."""
+    """Someone else changed the record first (optimistic concurrency); retry from a fresh read.
+
+    ``written`` names the invoices of a grouped write that were recorded before the conflict (their part
+    of the group is done: only the others are retried).
+    """
+
+    def __init__(self, message: str = "", written: Iterable[str] = ()) -> None:
+        super().__init__(message)
+        self.written = frozenset(written)
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """One invoice's part of a grouped write: what :meth:`relance.ports.Store.update_invoice_states` applies."""
+
+    record: InvoiceRecord
+    changes: Mapping[str, Any]
+    next_action: dt.date | None
+    events: Sequence[tuple[dt.date, str, Mapping[str, Any]]] = ()
+    settle_claim: tuple[str, str] | None = None      # (step, "sent" | "flagged")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +91,16 @@ class Claim:
     def get(self, key: str, default: Any = None) -> Any:
         """Mapping-style access, so code written against the former dict keeps reading it."""
         return getattr(self, key, default)
+
+
+@dataclass
+class CustomerBook:
+    """What the dispatcher reads for one customer in one consistent query: the profile (stored fields, or
+    None), its open invoices (decoded, or BadRecord) and the claims on them by (invoice, step)."""
+
+    profile: dict[str, Any] | None
+    invoices: dict[str, InvoiceRecord | BadRecord] = field(default_factory=dict)
+    claims: dict[tuple[str, str], Claim] = field(default_factory=dict)
 
 
 @dataclass

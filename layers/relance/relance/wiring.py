@@ -15,15 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from relance.adapters.aws.clients import client, reset_clients
-from relance.ledger import Ledger
 from relance.paths import policies_dir
-from relance.policy import load_policies
-from relance.policy.model import Policy
 from relance.settings import Settings
 
-if TYPE_CHECKING:   # the dispatcher pulls in rendering: only the functions that send pay for its import
+if TYPE_CHECKING:   # imported where used: a handler pays only for what it builds (cold start)
     from relance.channels import Channel
     from relance.dispatch import Dispatcher
+    from relance.ledger import Ledger
+    from relance.policy.model import Policy
     from relance.ports import EscalationStore, Files, Mailer, Queue, Secrets, Store, Topic, Workflow
     from relance.rendering.context import CompanyInfo
 
@@ -54,6 +53,8 @@ __all__ = [
 
 @functools.lru_cache(maxsize=8)
 def _policies(directory: str) -> dict[str, Policy]:
+    from relance.policy import load_policies
+
     return load_policies(Path(directory))
 
 
@@ -77,6 +78,8 @@ def table(name: str, due_shards: int = 1) -> EscalationStore:
 
 
 def ledger(settings: Settings, on: Store | None = None) -> Ledger:
+    from relance.ledger import Ledger
+
     return Ledger(on or store(settings), policies(), settings.default_policy)
 
 

@@ -10,7 +10,7 @@ Where things go:
   knows the table's keys;
 - the **wiring** (which adapter for which port, from the function's settings) is ``relance/wiring.py``, the
   one place a handler gets its collaborators from;
-- a new **handler** is ``functions/<name>/app.py``: it parses its event (Powertools parser models), builds
+- a new **handler** is ``functions/<name>/app.py``: it parses its event, builds
   what it needs with ``relance.wiring`` and calls the core. A development or test double of a port
   (in memory, fault injection) lives outside the layer and wraps or replaces an adapter.
 """

@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import re
 import secrets
-import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -25,9 +24,6 @@ from relance.ports import Secrets
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 _SIG = re.compile(r"^(\d{1,12})\.([A-Za-z0-9_-]{43})$")
-_KEY_TTL_SECONDS = 300
-_keys: dict[str, tuple[bytes, float]] = {}
-_keys_lock = threading.Lock()
 
 
 # ---- ids, signatures, links -----------------------------------------------------------------------

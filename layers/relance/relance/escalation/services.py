@@ -10,22 +10,20 @@ import datetime as dt
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from relance import wiring
-from relance.channels.base import OutgoingMessage
-from relance.channels.email import SesEmailChannel
-from relance.channels.task import SnsTaskChannel
-from relance.dispatch import Dispatcher
 from relance.errors import RelanceError
 from relance.keys import key_part, safe_name, tag_value
-from relance.ledger import Ledger
-from relance.models import Customer
 from relance.ports import EscalationStore, Files, Mailer, Secrets, Workflow
-from relance.rendering import MessageContext, Rendered, render
 from relance.settings import Settings
 from relance.store import InvoiceRecord
+
+if TYPE_CHECKING:   # rendering and the dispatcher load only when a step sends (not in the daily sweep's import)
+    from relance.ledger import Ledger
+    from relance.models import Customer
+    from relance.rendering import MessageContext
 
 PARIS = ZoneInfo("Europe/Paris")
 APPROVAL_BASE_URL = "APPROVAL_BASE_URL"
@@ -83,6 +81,8 @@ class Services:
     def context(self, customer: Customer, template: str, records: Sequence[InvoiceRecord], on: dt.date,
                 extra: Mapping[str, Any], language: str | None = None) -> MessageContext:
         """The dispatcher's message context (amounts by the law core on ``on``), optionally re-languaged."""
+        from relance.dispatch import Dispatcher
+
         helper = Dispatcher(self.store, self.ledger, {}, wiring.company(self.settings))
         ctx = helper.context(customer, template, records, on, extra)
         if language and language != ctx.language:
@@ -99,7 +99,11 @@ class Services:
 
         Not the customer's channel: no ``customer`` tag, so a bounce here never marks the debtor's address.
         """
-        rendered: Rendered = render(template, ("email",), ctx)
+        from relance.channels.base import OutgoingMessage
+        from relance.channels.email import SesEmailChannel
+        from relance.rendering import render
+
+        rendered = render(template, ("email",), ctx)
         channel = SesEmailChannel(self.mailer, self.settings.sender_email, self.settings.company_name,
                                   self.settings.reply_to_email, self.settings.ses_configuration_set or None)
         message = OutgoingMessage(step=template, customer_id=case_id, customer_name=to_name,
@@ -118,6 +122,10 @@ class Services:
                   extra: Mapping[str, Any]) -> str:
         """A task for the team on the task topic (handoff, escalation_declined...)."""
         ctx = self.context(customer, template, records, on, extra)
+        from relance.channels.base import OutgoingMessage
+        from relance.channels.task import SnsTaskChannel
+        from relance.rendering import render
+
         rendered = render(template, ("task",), ctx)
         task_topic = self.settings.need("task_topic_arn")
         channel = SnsTaskChannel(wiring.topic(task_topic), task_topic)

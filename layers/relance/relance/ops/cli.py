@@ -2,7 +2,7 @@
 (and, from relance.ops.operator, ``customer``, ``plan``, ``invoice list|pause|resume|write-off``).
 
 They go through the same Ledger as the API. Configuration comes from the environment: ``TABLE_NAME``
-(required), ``DUE_SHARDS`` and ``DEFAULT_POLICY`` (the stack's values; defaults 8 and ``standard`` as in
+(required), ``DUE_SHARDS`` and ``DEFAULT_POLICY`` (the stack's values; defaults 1 and ``standard`` as in
 template.yaml), ``AWS_REGION``/``AWS_PROFILE`` as for the AWS CLI; ``LETTERS_BUCKET`` to import Factur-X.
 """
 
@@ -77,7 +77,7 @@ def _ledger() -> Any:
     from relance.ledger import Ledger
 
     table = _env("TABLE_NAME")
-    shards_text = _env("DUE_SHARDS", "8")
+    shards_text = _env("DUE_SHARDS", "1")
     if not shards_text.isdigit() or int(shards_text) < 1:
         raise RelanceError(f"environment variable DUE_SHARDS must be a positive integer, got {shards_text!r}",
                            where="settings")

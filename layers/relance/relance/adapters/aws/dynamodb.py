@@ -6,16 +6,27 @@ Single-table design (one on-demand table, see template.yaml):
 pk                          sk                           what
 ==========================  ===========================  ==========================================
 ``CUST#<customer>``         ``PROFILE``                  the customer record
-``CUST#<customer>``         ``OPEN#<invoice>``           pointer: this invoice is still being chased
-``INV#<invoice>``           ``META``                     the invoice and its dunning state
-``INV#<invoice>``           ``CLAIM#<step>``             a step claimed before it is sent (at most once)
+``CUST#<customer>``         ``INV#<invoice>``            the invoice and its dunning state (``status``)
+``CUST#<customer>``         ``INV#<invoice>#CLAIM#<s>``  step ``s`` claimed before it is sent (at most once)
+``INV#<invoice>``           ``OWNER``                    the invoice's customer (look-up by invoice id)
 ``INV#<invoice>``           ``EVT#<date>#<seq>``         immutable history events
 ``QUAR#<kind>#<id>``        ``QUAR``                     a quarantined record and its reason
 ``ACT#<date>``              ``<customer>#<invoice>``     the invoice had events that day (weekly digest)
 ==========================  ===========================  ==========================================
 
 The sparse GSI ``due`` (``due_pk`` = ``DUE#<shard>``, ``due_sk`` = ``<date>#<customer>#<invoice>``) holds only
-invoices that have a next action, so the daily run reads the due invoices and nothing else.
+invoices that have a next action, so the daily run reads the due invoices and nothing else (one shard by
+default: ``DueShards`` only matters for very large books).
+
+A customer message costs four calls: one consistent Query of the customer's partition returns the profile,
+the open invoices and their claims; one call claims the step for all the message's invoices (a conditional
+Put, or a TransactWriteItems with ``ReturnValuesOnConditionCheckFailure``); the send; one TransactWriteItems
+with a ClientRequestToken records the send, the events, the next actions and settles the claims (groups over
+the 100-item limit are cut at invoice boundaries).
+
+Limits: an item is at most 400 KB: the state item holds no history (events are items of their own), so it
+stays a few kB. A Query page is at most 1 MB: every Query is paginated, so a large customer costs one more
+call per MB of its partition (settled claims of paid invoices stay there, about 150 bytes each).
 """
 
 from __future__ import annotations
@@ -35,7 +46,16 @@ from botocore.exceptions import ClientError
 from relance.adapters.aws.pointers import CasePointers
 from relance.errors import RelanceError
 from relance.money import cents
-from relance.store import BadRecord, Claim, ConflictError, CustomerItems, InvoiceRecord, SentStep
+from relance.store import (
+    BadRecord,
+    Claim,
+    ConflictError,
+    CustomerBook,
+    CustomerItems,
+    InvoiceRecord,
+    SentStep,
+    StateChange,
+)
 
 DUE_INDEX = "due"
 # History is kept for the longest limitation period (5 years, C. com. L110-4) plus one year of margin, then
@@ -73,10 +93,10 @@ def _date(value: Any) -> dt.date | None:
 
 
 def invoice_from_item(item: Mapping[str, Any]) -> InvoiceRecord:
-    """Decode a META item. Raises KeyError/ValueError on a malformed item (the caller quarantines it)."""
+    """Decode an invoice state item. Raises KeyError/ValueError on a malformed item (the caller quarantines it)."""
     data = item["data"]
     return InvoiceRecord(
-        invoice_id=item["pk"].removeprefix("INV#"),
+        invoice_id=_invoice_of(item),
         customer_id=data["customer"],
         raw=data,
         status=item.get("status", "open"),
@@ -98,19 +118,60 @@ def invoice_from_item(item: Mapping[str, Any]) -> InvoiceRecord:
     )
 
 
+def _invoice_of(item: Mapping[str, Any]) -> str:
+    """The invoice id of a state item (``sk`` = ``INV#<invoice>``; ``INV#<invoice>``/``META`` before)."""
+    sk = str(item.get("sk", ""))
+    return sk.removeprefix("INV#") if sk.startswith("INV#") else str(item["pk"]).removeprefix("INV#")
+
+
 def _sent_to_item(sent: Iterable[SentStep]) -> list[dict[str, Any]]:
     return [{"step": s.step, "date": s.date.isoformat(), "channels": list(s.channels), "flagged": s.flagged}
             for s in sent]
 
 
+def state_key(customer_id: str, invoice_id: str) -> dict[str, str]:
+    """Key of an invoice's state item, in its customer's partition."""
+    return {"pk": f"CUST#{customer_id}", "sk": f"INV#{invoice_id}"}
+
+
+def claim_key(customer_id: str, invoice_id: str, step: str) -> dict[str, str]:
+    return {"pk": f"CUST#{customer_id}", "sk": f"INV#{invoice_id}{CLAIM_MARK}{step}"}
+
+
+def owner_key(invoice_id: str) -> dict[str, str]:
+    return {"pk": f"INV#{invoice_id}", "sk": "OWNER"}
+
+
+def invoice_items(fields: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The items of an invoice written as is (bulk loads, tests): its state item and its owner pointer.
+
+    ``fields`` are the state item's attributes (``data`` with ``customer``, ``status``, ``balance``...).
+    """
+    iid, cid = str(fields["data"]["id"]), str(fields["data"].get("customer", ""))
+    return [{**fields, **state_key(cid, iid), "type": "invoice"},
+            {**owner_key(iid), "type": "owner", "customer": cid}]
+
+
+CLAIM_MARK = "#CLAIM#"
+# One transaction holds at most 100 items (DynamoDB's limit); a grouped write is cut at invoice boundaries.
+TRANSACTION_ITEMS = 100
+
+
 @dataclass
 class Store(CasePointers):
-    """Typed access to the relance table through a low-level DynamoDB client."""
+    """Typed access to the relance table through a low-level DynamoDB client.
+
+    Sizes: an invoice's state item holds its fields, its sent steps and payments (a few kB, far below
+    DynamoDB's 400 KB item limit); its history is one small item per event in its own partition, so the
+    state never grows with the history. A customer's partition is read with a paginated Query: past the
+    1 MB page limit it costs one more call per MB, never a lost item.
+    """
 
     client: Any
     table: str
-    shards: int = 8
+    shards: int = 1
     _seq: Iterator[int] = field(default_factory=itertools.count, repr=False)
+    _owners: dict[str, str] = field(default_factory=dict, repr=False)
 
     # ---- customers -------------------------------------------------------------------------------
     def put_customer(self, customer: Mapping[str, Any]) -> None:
@@ -133,41 +194,57 @@ class Store(CasePointers):
             ExpressionAttributeNames={"#d": "data", **names},
             ExpressionAttributeValues=_to_item(values))
 
-    def customer_collection(self, customer_id: str) -> tuple[dict[str, Any] | None, list[str]]:
-        """The customer profile (raw fields, or None) and the ids of its open invoices, in one query."""
-        profile: dict[str, Any] | None = None
-        open_ids: list[str] = []
+    def customer_book(self, customer_id: str) -> CustomerBook:
+        """The profile, the open invoices and their claims: one consistent Query of the customer's partition."""
+        book = CustomerBook(None)
+        claims: dict[tuple[str, str], Claim] = {}
         for item in self._query(KeyConditionExpression="pk = :pk",
                                 ExpressionAttributeValues=_to_item({":pk": f"CUST#{customer_id}"}),
                                 ConsistentRead=True):
-            if item["sk"] == "PROFILE":
-                profile = item["data"]
-            elif item["sk"].startswith("OPEN#"):
-                open_ids.append(item["sk"].removeprefix("OPEN#"))
-        return profile, open_ids
+            sk = str(item["sk"])
+            if sk == "PROFILE":
+                book.profile = item.get("data")
+            elif CLAIM_MARK in sk:
+                iid, step = sk.removeprefix("INV#").split(CLAIM_MARK, 1)
+                claims[(iid, step)] = _claim_of(item)
+            elif sk.startswith("INV#"):
+                iid = sk.removeprefix("INV#")
+                self._owners[iid] = customer_id
+                if item.get("status", "open") == "open":
+                    book.invoices[iid] = _decoded(iid, item)
+        book.claims = {key: claim for key, claim in claims.items() if key[0] in book.invoices}
+        return book
+
+    def customer_collection(self, customer_id: str) -> tuple[dict[str, Any] | None, list[str]]:
+        """The customer profile (raw fields, or None) and the ids of its open invoices, in one query."""
+        book = self.customer_book(customer_id)
+        return book.profile, list(book.invoices)
 
     # ---- invoices --------------------------------------------------------------------------------
     def create_invoice(self, invoice: Mapping[str, Any], next_action: dt.date | None,
                        event_date: dt.date, attachment_key: str | None = None) -> bool:
-        """Create an invoice with its open pointer and an ``imported`` event; False if it already exists."""
+        """Create an invoice with its owner pointer and an ``imported`` event; False if it already exists."""
         items = self._invoice_items(invoice, next_action, event_date, attachment_key)
-        return _unless_condition_fails(self.client.transact_write_items, TransactItems=items)
+        created = _unless_condition_fails(self.client.transact_write_items, TransactItems=items)
+        if created:
+            self._owners[str(invoice["id"])] = str(invoice["customer"])
+        return created
 
     def _invoice_items(self, invoice: Mapping[str, Any], next_action: dt.date | None, event_date: dt.date,
                        attachment_key: str | None) -> list[dict[str, Any]]:
         iid, cid = invoice["id"], invoice["customer"]
-        meta: dict[str, Any] = {
-            "pk": f"INV#{iid}", "sk": "META", "type": "invoice", "data": dict(invoice),
+        state: dict[str, Any] = {
+            **state_key(cid, iid), "type": "invoice", "data": dict(invoice),
             "status": invoice.get("status", "open"),
             "balance": str(invoice.get("balance") or invoice["amount"]),
             "sent": [], "payments": [], "version": 1, "attachment_key": attachment_key,
         }
         if next_action:
-            meta.update(next_action=next_action.isoformat(), **due_keys(cid, iid, next_action, self.shards))
+            state.update(next_action=next_action.isoformat(), **due_keys(cid, iid, next_action, self.shards))
         items = [
-            {"Put": {"TableName": self.table, "Item": _to_item(meta),
+            {"Put": {"TableName": self.table, "Item": _to_item({**owner_key(iid), "type": "owner", "customer": cid}),
                      "ConditionExpression": "attribute_not_exists(pk)"}},
-            {"Put": {"TableName": self.table, "Item": _to_item({"pk": f"CUST#{cid}", "sk": f"OPEN#{iid}"})}},
+            {"Put": {"TableName": self.table, "Item": _to_item(state)}},
             {"Put": {"TableName": self.table, "Item": _to_item(self._event_item(
                 iid, event_date, "imported", {"amount": str(invoice["amount"]), "due": str(invoice["due"])}))}},
         ]
@@ -215,7 +292,9 @@ class Store(CasePointers):
         for start in range(0, len(invoices), 33):
             chunk = invoices[start:start + 33]
             items = [item for fields, nxt in chunk for item in self._invoice_items(fields, nxt, event_date, None)]
-            if not _unless_condition_fails(self.client.transact_write_items, TransactItems=items):
+            if _unless_condition_fails(self.client.transact_write_items, TransactItems=items):
+                self._owners.update({str(fields["id"]): str(fields["customer"]) for fields, _ in chunk})
+            else:
                 existed += [str(fields["id"]) for fields, nxt in chunk
                             if not self.create_invoice(fields, nxt, event_date)]
         return existed
@@ -236,10 +315,10 @@ class Store(CasePointers):
     # ---- operators' listings: a paginated Scan (the CLI, never the daily run) -------------------------
     def all_invoices(self) -> Iterator[InvoiceRecord]:
         """Every invoice of the table; an item that does not decode is left out (the daily run quarantines it)."""
-        for item in self._scan("sk = :meta AND begins_with(pk, :inv)", {":meta": "META", ":inv": "INV#"}):
+        for item in self._scan("#t = :invoice AND begins_with(pk, :c)", {":invoice": "invoice", ":c": "CUST#"}):
             try:
                 yield invoice_from_item(item)
-            except (KeyError, ValueError, TypeError, ArithmeticError):
+            except (KeyError, ValueError, TypeError, ArithmeticError, AttributeError):
                 continue
 
     def all_customers(self) -> Iterator[dict[str, Any]]:
@@ -248,58 +327,109 @@ class Store(CasePointers):
             yield dict(item.get("data") or {})
 
     def _scan(self, expression: str, values: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        names = {"#t": "type"} if "#t" in expression else {}
         for page in self.client.get_paginator("scan").paginate(
-                TableName=self.table, FilterExpression=expression, ExpressionAttributeValues=_to_item(values)):
+                TableName=self.table, FilterExpression=expression, ExpressionAttributeValues=_to_item(values),
+                **({"ExpressionAttributeNames": names} if names else {})):
             for item in page.get("Items", []):
                 yield _from_item(item)
 
+    def owner(self, invoice_id: str) -> str | None:
+        """The customer of an invoice (it never changes: kept in memory once read)."""
+        if invoice_id not in self._owners:
+            resp = self.client.get_item(TableName=self.table, Key=_to_item(owner_key(invoice_id)),
+                                        ConsistentRead=True)
+            if "Item" not in resp:
+                return None
+            self._owners[invoice_id] = str(_from_item(resp["Item"]).get("customer", ""))
+        return self._owners[invoice_id]
+
     def get_invoice(self, invoice_id: str) -> InvoiceRecord | None:
-        resp = self.client.get_item(TableName=self.table, Key=_to_item(
-            {"pk": f"INV#{invoice_id}", "sk": "META"}), ConsistentRead=True)
+        customer = self.owner(invoice_id)
+        if customer is None:
+            return None
+        resp = self.client.get_item(TableName=self.table, Key=_to_item(state_key(customer, invoice_id)),
+                                    ConsistentRead=True)
         return invoice_from_item(_from_item(resp["Item"])) if "Item" in resp else None
 
     def get_invoice_items(self, invoice_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """META items of several invoices (BatchGetItem, 100 at a time, unprocessed keys retried)."""
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(invoice_ids), 100):
-            keys = [_to_item({"pk": f"INV#{i}", "sk": "META"}) for i in invoice_ids[start:start + 100]]
-            request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
+        """State items of several invoices (BatchGetItem, 100 at a time, unprocessed keys retried)."""
+        unknown = [i for i in dict.fromkeys(invoice_ids) if i not in self._owners]
+        for item in self._batch_get([owner_key(i) for i in unknown]):
+            self._owners[str(item["pk"]).removeprefix("INV#")] = str(item.get("customer", ""))
+        keys = [state_key(self._owners[i], i) for i in dict.fromkeys(invoice_ids) if i in self._owners]
+        return {_invoice_of(item): item for item in self._batch_get(keys)}
+
+    def get_invoices(self, invoice_ids: Sequence[str]) -> dict[str, InvoiceRecord | BadRecord]:
+        """Decoded invoices (a malformed one as BadRecord, for quarantine); missing ones are left out."""
+        return {iid: _decoded(iid, item) for iid, item in self.get_invoice_items(invoice_ids).items()}
+
+    def _batch_get(self, keys: Sequence[Mapping[str, str]]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(keys), 100):
+            request: dict[str, Any] = {self.table: {"Keys": [_to_item(k) for k in keys[start:start + 100]],
+                                                    "ConsistentRead": True}}
             for attempt in range(8):
                 resp = self.client.batch_get_item(RequestItems=request)
-                for item in resp["Responses"].get(self.table, []):
-                    decoded = _from_item(item)
-                    found[decoded["pk"].removeprefix("INV#")] = decoded
+                found += [_from_item(item) for item in resp["Responses"].get(self.table, [])]
                 request = resp.get("UnprocessedKeys") or {}
                 if not request:
                     break
                 time.sleep(min(0.05 * 2 ** attempt, 1.0))
         return found
 
-    def get_invoices(self, invoice_ids: Sequence[str]) -> dict[str, InvoiceRecord | BadRecord]:
-        """Decoded invoices (a malformed one as BadRecord, for quarantine); missing ones are left out."""
-        found: dict[str, InvoiceRecord | BadRecord] = {}
-        for iid, item in self.get_invoice_items(invoice_ids).items():
-            try:
-                found[iid] = invoice_from_item(item)
-            except (KeyError, ValueError, TypeError, ArithmeticError) as exc:
-                found[iid] = BadRecord(iid, _fields_of(item), f"invoice {iid}: malformed ({exc!r})")
-        return found
-
     def update_invoice_state(self, record: InvoiceRecord, *, changes: Mapping[str, Any],
                              next_action: dt.date | None, events: Sequence[tuple[dt.date, str, Mapping[str, Any]]] = (),
-                             settle_claim: tuple[str, str] | None = None,
-                             extra_items: Sequence[dict[str, Any]] = ()) -> None:
-        """Apply ``changes`` to an invoice's META, set its next action, and append events, atomically.
+                             settle_claim: tuple[str, str] | None = None) -> None:
+        """Apply ``changes`` to an invoice's state, set its next action, and append events, atomically.
 
         Guarded by the record's version: a concurrent writer makes this raise ConflictError. ``changes``
-        keys are META attributes (``status``, ``balance``, ``sent`` as SentStep tuples, ``payments``,
+        keys are state attributes (``status``, ``balance``, ``sent`` as SentStep tuples, ``payments``,
         ``disputed``, ``promise_until``, ``plan``, ``manual_pause``, ``send_failures``). ``settle_claim``
         (step, ``sent``/``flagged``) settles that step's claim in the same transaction.
         """
-        iid, cid = record.invoice_id, record.customer_id
+        self.update_invoice_states([StateChange(record, changes, next_action, events, settle_claim)])
+
+    def update_invoice_states(self, group: Sequence[StateChange], token: str | None = None) -> None:
+        """Several invoices' changes (one message's sends, events, next actions and claim settlements).
+
+        One TransactWriteItems per 100 items, cut at invoice boundaries, each with a ClientRequestToken
+        derived from ``token`` and the versions it expects (a retried call is applied once). A version
+        that changed meanwhile raises ConflictError naming the invoices already written.
+        """
+        chunks: list[list[tuple[str, list[dict[str, Any]]]]] = [[]]
+        size = 0
+        for change in group:
+            items = self._state_items(change)
+            if size + len(items) > TRANSACTION_ITEMS and chunks[-1]:
+                chunks.append([])
+                size = 0
+            chunks[-1].append((change.record.invoice_id, items))
+            size += len(items)
+        written: list[str] = []
+        for chunk in chunks:
+            if not chunk:
+                continue
+            request: dict[str, Any] = {"TransactItems": [item for _, items in chunk for item in items]}
+            if token:
+                versions = [(c.record.invoice_id, c.record.version) for c in group
+                            if c.record.invoice_id in {iid for iid, _ in chunk}]
+                request["ClientRequestToken"] = hashlib.sha256(
+                    repr((token, versions)).encode()).hexdigest()[:36]
+            try:
+                self.client.transact_write_items(**request)
+            except ClientError as exc:
+                if _cancelled_by_condition(exc):
+                    ids = ", ".join(iid for iid, _ in chunk)
+                    raise ConflictError(f"invoice(s) {ids} changed concurrently", written) from exc
+                raise
+            written += [iid for iid, _ in chunk]
+
+    def _state_items(self, change: StateChange) -> list[dict[str, Any]]:
+        record, iid, cid = change.record, change.record.invoice_id, change.record.customer_id
         sets: dict[str, Any] = {"version": record.version + 1}
         removes: list[str] = []
-        for key, value in changes.items():
+        for key, value in change.changes.items():
             if key == "sent":
                 value = _sent_to_item(value)
             elif key in ("payments", "plan"):
@@ -312,9 +442,10 @@ class Store(CasePointers):
                 removes.append(key)
             else:
                 sets[key] = value
-        status = changes.get("status", record.status)
-        if next_action is not None and status == "open":
-            sets.update(next_action=next_action.isoformat(), **due_keys(cid, iid, next_action, self.shards))
+        status = change.changes.get("status", record.status)
+        if change.next_action is not None and status == "open":
+            sets.update(next_action=change.next_action.isoformat(),
+                        **due_keys(cid, iid, change.next_action, self.shards))
         else:
             removes += ["next_action", "due_pk", "due_sk"]
         names = {f"#a{i}": k for i, k in enumerate(itertools.chain(sets, removes))}
@@ -325,66 +456,98 @@ class Store(CasePointers):
             expr += " REMOVE " + ", ".join(by_attr[k] for k in removes)
         values[":expected"] = record.version
         items: list[dict[str, Any]] = [{"Update": {
-            "TableName": self.table, "Key": _to_item({"pk": f"INV#{iid}", "sk": "META"}),
+            "TableName": self.table, "Key": _to_item(state_key(cid, iid)),
             "UpdateExpression": expr, "ConditionExpression": "version = :expected",
             "ExpressionAttributeNames": names, "ExpressionAttributeValues": _to_item(values)}}]
-        if status != "open":
-            items.append({"Delete": {"TableName": self.table,
-                                     "Key": _to_item({"pk": f"CUST#{cid}", "sk": f"OPEN#{iid}"})}})
-        elif record.status != "open":
-            items.append({"Put": {"TableName": self.table,
-                                  "Item": _to_item({"pk": f"CUST#{cid}", "sk": f"OPEN#{iid}"})}})
-        for when, kind, details in events:
+        for when, kind, details in change.events:
             items.append({"Put": {"TableName": self.table, "Item": _to_item(self._event_item(
                 iid, when, kind, details))}})
-        for when in sorted({when for when, _, _ in events}):
+        for when in sorted({when for when, _, _ in change.events}):
             items.append({"Put": {"TableName": self.table, "Item": _to_item(_activity_item(cid, iid, when))}})
-        if settle_claim is not None:
-            items.append(self.claim_settled_item(iid, *settle_claim))
-        items.extend(extra_items)
-        for chunk_start in range(0, len(items), 100):
-            try:
-                self.client.transact_write_items(TransactItems=items[chunk_start:chunk_start + 100])
-            except ClientError as exc:
-                if _cancelled_by_condition(exc):
-                    raise ConflictError(f"invoice {iid} changed concurrently") from exc
-                raise
+        if change.settle_claim is not None:
+            step, claim_status = change.settle_claim
+            items.append({"Update": {
+                "TableName": self.table, "Key": _to_item(claim_key(cid, iid, step)),
+                "UpdateExpression": "SET #s = :s", "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": _to_item({":s": claim_status})}})
+        return items
 
     # ---- claims ----------------------------------------------------------------------------------
     def claim(self, invoice_id: str, step: str, run_date: dt.date) -> Claim | None:
         """Claim an invoice-step before sending it. Returns None when claimed, else the existing claim."""
-        try:
-            self.client.put_item(
-                TableName=self.table,
-                Item=_to_item({"pk": f"INV#{invoice_id}", "sk": f"CLAIM#{step}", "status": "claimed",
-                               "run_date": run_date.isoformat(), "claimed_at": int(time.time())}),
-                ConditionExpression="attribute_not_exists(pk)",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD")
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                old = exc.response.get("Item")
-                return _claim_of(_from_item(old)) if old else self._get_claim(invoice_id, step)
-            raise
-        return None
+        customer = self.owner(invoice_id) or ""
+        return self.claim_all(customer, [invoice_id], step, run_date)[invoice_id]
 
-    def _get_claim(self, invoice_id: str, step: str) -> Claim:
-        resp = self.client.get_item(TableName=self.table, Key=_to_item(
-            {"pk": f"INV#{invoice_id}", "sk": f"CLAIM#{step}"}), ConsistentRead=True)
+    def claim_all(self, customer_id: str, invoice_ids: Sequence[str], step: str,
+                  run_date: dt.date) -> dict[str, Claim | None]:
+        """Claim one step of several invoices of a customer in one call (a conditional Put for one invoice, a
+        TransactWriteItems for more). Returns, per invoice, None when claimed now, else the existing claim.
+
+        A transaction is all or nothing: when some claims exist already (their condition fails, the old
+        item comes back with ``ReturnValuesOnConditionCheckFailure``), the others are claimed again.
+        """
+        result: dict[str, Claim | None] = {}
+        pending = list(dict.fromkeys(invoice_ids))
+        while pending:
+            chunk, rest = pending[:TRANSACTION_ITEMS], pending[TRANSACTION_ITEMS:]
+            now = int(time.time())
+            items = [_to_item({**claim_key(customer_id, iid, step), "type": "claim", "status": "claimed",
+                               "run_date": run_date.isoformat(), "claimed_at": now}) for iid in chunk]
+            if len(chunk) == 1:
+                try:
+                    self.client.put_item(TableName=self.table, Item=items[0],
+                                         ConditionExpression="attribute_not_exists(pk)",
+                                         ReturnValuesOnConditionCheckFailure="ALL_OLD")
+                    result[chunk[0]] = None
+                except ClientError as exc:
+                    if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                        raise
+                    old = exc.response.get("Item")
+                    result[chunk[0]] = (_claim_of(_from_item(old)) if old
+                                        else self._get_claim(customer_id, chunk[0], step))
+                pending = rest
+                continue
+            try:
+                self.client.transact_write_items(TransactItems=[
+                    {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)",
+                             "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}} for item in items])
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                reasons = exc.response.get("CancellationReasons") or []
+                failed = [i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"]
+                if not failed:
+                    raise
+                for i in failed:
+                    old = reasons[i].get("Item")
+                    result[chunk[i]] = (_claim_of(_from_item(old)) if old
+                                        else self._get_claim(customer_id, chunk[i], step))
+                pending = [iid for i, iid in enumerate(chunk) if i not in failed] + rest
+                continue
+            result.update(dict.fromkeys(chunk))
+            pending = rest
+        return result
+
+    def _get_claim(self, customer_id: str, invoice_id: str, step: str) -> Claim:
+        resp = self.client.get_item(TableName=self.table, Key=_to_item(claim_key(customer_id, invoice_id, step)),
+                                    ConsistentRead=True)
         return _claim_of(_from_item(resp.get("Item", {})))
+
+    def get_claim(self, invoice_id: str, step: str) -> Claim | None:
+        """The claim of an invoice-step, or None (tests and checks)."""
+        customer = self.owner(invoice_id)
+        if customer is None:
+            return None
+        resp = self.client.get_item(TableName=self.table, Key=_to_item(claim_key(customer, invoice_id, step)),
+                                    ConsistentRead=True)
+        return _claim_of(_from_item(resp["Item"])) if "Item" in resp else None
 
     def release_claim(self, invoice_id: str, step: str) -> None:
         """Drop a claim whose send is known NOT to have happened (the message was refused)."""
         self.client.delete_item(
-            TableName=self.table, Key=_to_item({"pk": f"INV#{invoice_id}", "sk": f"CLAIM#{step}"}),
+            TableName=self.table, Key=_to_item(claim_key(self.owner(invoice_id) or "", invoice_id, step)),
             ConditionExpression="#s = :claimed", ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues=_to_item({":claimed": "claimed"}))
-
-    def claim_settled_item(self, invoice_id: str, step: str, status: str) -> dict[str, Any]:
-        """Transaction item that marks a claim ``sent`` or ``flagged`` along with the invoice update."""
-        return {"Update": {
-            "TableName": self.table, "Key": _to_item({"pk": f"INV#{invoice_id}", "sk": f"CLAIM#{step}"}),
-            "UpdateExpression": "SET #s = :s", "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": _to_item({":s": status})}}
 
     # ---- history ---------------------------------------------------------------------------------
     def _event_item(self, invoice_id: str, when: dt.date, kind: str,
@@ -432,8 +595,11 @@ class Store(CasePointers):
 
     def take_out_of_due_index(self, invoice_id: str) -> None:
         """Stop the daily run from picking up an invoice that cannot be processed (it stays stored)."""
+        customer = self.owner(invoice_id)
+        if customer is None:
+            return
         self.client.update_item(
-            TableName=self.table, Key=_to_item({"pk": f"INV#{invoice_id}", "sk": "META"}),
+            TableName=self.table, Key=_to_item(state_key(customer, invoice_id)),
             UpdateExpression="REMOVE due_pk, due_sk, next_action SET quarantined = :t",
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues=_to_item({":t": True}))
@@ -458,39 +624,29 @@ class Store(CasePointers):
     def customer_items(self, customer_id: str) -> CustomerItems:
         """Every item stored about a customer, decoded; each keeps a ``ref`` (its key) for rewrites.
 
-        Closed invoices have no pointer in the customer's collection, so this is one filtered, paginated
-        Scan (an operator's command, run rarely; memory holds one page and this customer's items).
+        The customer's partition holds its profile, invoices and claims (one Query); each invoice's history
+        is one Query of its own partition; cases need one filtered, paginated Scan (an operator's command,
+        run rarely; memory holds one page and this customer's items).
         """
-        profile: dict[str, Any] | None = None
-        pointers: list[dict[str, Any]] = []
-        invoice_ids: set[str] = set()
-        cases: list[dict[str, Any]] = []
-        for item in self._scan_for(customer_id):
-            pk, sk = str(item["pk"]), str(item["sk"])
-            if pk == f"CUST#{customer_id}":
-                if sk == "PROFILE":
-                    profile = _with_ref(item)
-                else:
-                    pointers.append(_with_ref(item))
-                    if sk.startswith("OPEN#"):
-                        invoice_ids.add(sk.removeprefix("OPEN#"))
-            elif pk.startswith("INV#") and sk == "META":
-                invoice_ids.add(pk.removeprefix("INV#"))
-            elif pk.startswith("CASE#"):
-                cases.append(_with_ref(item))
-        data = CustomerItems(customer_id, profile, pointers, cases=cases)
-        for iid in sorted(invoice_ids):
-            data.claims[iid], data.events[iid] = [], []
-            for item in self._query(KeyConditionExpression="pk = :pk",
-                                    ExpressionAttributeValues=_to_item({":pk": f"INV#{iid}"}), ConsistentRead=True):
-                sk = str(item["sk"])
-                if sk == "META":
-                    data.metas[iid] = _with_ref(item)
-                elif sk.startswith("CLAIM#"):
-                    data.claims[iid].append({**_with_ref(item), "step": sk.removeprefix("CLAIM#")})
-                elif sk.startswith("EVT#"):
-                    data.events[iid].append(_with_ref(item))
-        keys = [("customer", customer_id), *(("invoice", iid) for iid in invoice_ids)]
+        data = CustomerItems(customer_id, None)
+        for item in self._query(KeyConditionExpression="pk = :pk",
+                                ExpressionAttributeValues=_to_item({":pk": f"CUST#{customer_id}"}),
+                                ConsistentRead=True):
+            sk = str(item["sk"])
+            if sk == "PROFILE":
+                data.profile = _with_ref(item)
+            elif CLAIM_MARK in sk:
+                iid, step = sk.removeprefix("INV#").split(CLAIM_MARK, 1)
+                data.claims.setdefault(iid, []).append({**_with_ref(item), "step": step})
+            elif sk.startswith("INV#"):
+                data.metas[sk.removeprefix("INV#")] = _with_ref(item)
+            else:
+                data.pointers.append(_with_ref(item))
+        for iid in sorted(data.metas):
+            data.claims.setdefault(iid, [])
+            data.events[iid] = [_with_ref(e) for e in self.history(iid)]
+        data.cases = [_with_ref(item) for item in self._scan_cases(customer_id)]
+        keys = [("customer", customer_id), *(("invoice", iid) for iid in data.metas)]
         data.quarantine = [_with_ref(q) for q in quarantine_items(self, keys)]
         return data
 
@@ -511,14 +667,12 @@ class Store(CasePointers):
             UpdateExpression="SET #r = :e, reason = :reason", ExpressionAttributeNames={"#r": "record"},
             ExpressionAttributeValues=_to_item({":e": {}, ":reason": reason}))
 
-    def _scan_for(self, customer_id: str) -> Iterator[dict[str, Any]]:
+    def _scan_cases(self, customer_id: str) -> Iterator[dict[str, Any]]:
         paginator = self.client.get_paginator("scan")
         for page in paginator.paginate(
-                TableName=self.table,
-                FilterExpression="pk = :cust OR (#t = :invoice AND #d.#c = :cid) OR (#t = :case AND #c = :cid)",
-                ExpressionAttributeNames={"#t": "type", "#d": "data", "#c": "customer"},
-                ExpressionAttributeValues=_to_item({":cust": f"CUST#{customer_id}", ":cid": customer_id,
-                                                    ":invoice": "invoice", ":case": "case"}),
+                TableName=self.table, FilterExpression="#t = :case AND #c = :cid",
+                ExpressionAttributeNames={"#t": "type", "#c": "customer"},
+                ExpressionAttributeValues=_to_item({":cid": customer_id, ":case": "case"}),
                 ConsistentRead=True):
             for item in page["Items"]:
                 yield _from_item(item)
@@ -528,6 +682,13 @@ class Store(CasePointers):
         for page in paginator.paginate(TableName=self.table, **kwargs):
             for item in page["Items"]:
                 yield _from_item(item)
+
+
+def _decoded(invoice_id: str, item: Mapping[str, Any]) -> InvoiceRecord | BadRecord:
+    try:
+        return invoice_from_item(item)
+    except (KeyError, ValueError, TypeError, ArithmeticError, AttributeError) as exc:
+        return BadRecord(invoice_id, _fields_of(item), f"invoice {invoice_id}: malformed ({exc!r})")
 
 
 def _with_ref(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -571,8 +732,6 @@ def _cancelled_by_condition(exc: ClientError) -> bool:
         return False
     reasons = exc.response.get("CancellationReasons") or []
     return any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
-
-
 
 
 # ---- escalation: cases and approvals (added by the escalation work; new item types only) --------------

@@ -1,0 +1,102 @@
+"""The DynamoDB store's data model: one Query per customer, one claim call and one record call per message."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from relance.adapters.aws.dynamodb import TRANSACTION_ITEMS, EscalationStore
+from relance.store import ConflictError, SentStep, StateChange
+
+DAY = dt.date(2026, 4, 16)
+
+
+@pytest.fixture
+def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[EscalationStore]:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-3")
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="eu-west-3")
+        client.create_table(
+            TableName="t", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "due_pk", "due_sk")],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            GlobalSecondaryIndexes=[{"IndexName": "due", "Projection": {"ProjectionType": "KEYS_ONLY"},
+                                     "KeySchema": [{"AttributeName": "due_pk", "KeyType": "HASH"},
+                                                   {"AttributeName": "due_sk", "KeyType": "RANGE"}]}])
+        yield EscalationStore(client, "t")
+
+
+def _book(store: EscalationStore, n: int, customer: str = "C1") -> list[str]:
+    store.put_customer({"id": customer, "name": "Client", "kind": "b2b", "email": "a@b.example"})
+    ids = [f"F{i:03d}" for i in range(n)]
+    for iid in ids:
+        assert store.create_invoice({"id": iid, "customer": customer, "issued": "2026-03-16", "due": "2026-04-16",
+                                     "amount": "100.00"}, DAY, DAY)
+    return ids
+
+
+def _calls(store: EscalationStore) -> list[str]:
+    seen: list[str] = []
+    store.client.meta.events.register("before-call", lambda model, **_: seen.append(model.name))
+    return seen
+
+
+def test_one_query_returns_profile_open_invoices_and_claims(store: EscalationStore) -> None:
+    ids = _book(store, 3)
+    assert store.claim_all("C1", ids[:2], "courtesy", DAY) == {ids[0]: None, ids[1]: None}
+    calls = _calls(store)
+    book = store.customer_book("C1")
+    assert calls == ["Query"]
+    assert book.profile is not None and book.profile["name"] == "Client"
+    assert sorted(book.invoices) == ids
+    assert sorted(book.claims) == [(ids[0], "courtesy"), (ids[1], "courtesy")]
+    assert store.get_invoice(ids[2]) is not None and not store.create_invoice(
+        {"id": ids[2], "customer": "C2", "issued": "2026-03-16", "due": "2026-04-16", "amount": "1.00"}, DAY, DAY)
+
+
+def test_claim_all_is_one_call_and_keeps_existing_claims(store: EscalationStore) -> None:
+    ids = _book(store, 3)
+    assert store.claim(ids[1], "due", DAY) is None
+    result = store.claim_all("C1", ids, "due", DAY)
+    assert result[ids[0]] is None and result[ids[2]] is None
+    existing = result[ids[1]]
+    assert existing is not None and existing.status == "claimed" and existing.run_date == DAY.isoformat()
+    calls = _calls(store)
+    assert store.claim_all("C1", ids, "firm", DAY) == dict.fromkeys(ids)
+    assert calls == ["TransactWriteItems"]
+
+
+def test_a_group_is_recorded_in_one_call_and_cut_at_invoice_boundaries(store: EscalationStore) -> None:
+    ids = _book(store, 40)
+    store.claim_all("C1", ids, "courtesy", DAY)
+    records = [store.get_invoice(i) for i in ids]
+    events: list[tuple[dt.date, str, dict[str, Any]]] = [(DAY, "sent", {"step": "courtesy", "channel": "email"})]
+    group = [StateChange(r, {"sent": (SentStep("courtesy", DAY, ("email",)),)}, DAY + dt.timedelta(days=7), events,
+                         ("courtesy", "sent")) for r in records if r is not None]
+    calls = _calls(store)
+    store.update_invoice_states(group[:3], token="x")
+    assert calls == ["TransactWriteItems"]                    # three invoices, one call
+    calls.clear()
+    store.update_invoice_states(group[3:], token="y")
+    per_invoice = 4                                           # state, event, activity, claim
+    assert len(calls) == -(-37 // (TRANSACTION_ITEMS // per_invoice))
+    book = store.customer_book("C1")
+    assert all(c.status == "sent" for c in book.claims.values()) and len(book.claims) == 40
+    assert all(r.sent and r.version == 2 for r in book.invoices.values())  # type: ignore[union-attr]
+
+
+def test_a_conflict_names_what_was_written(store: EscalationStore) -> None:
+    ids = _book(store, 30)
+    records = [r for i in ids if (r := store.get_invoice(i)) is not None]
+    stale = records[-1]
+    store.update_invoice_state(stale, changes={"disputed": True}, next_action=None)    # someone else first
+    events = [(DAY, "note", {"n": "1"}), (DAY, "note2", {"n": "2"})]
+    group = [StateChange(r, {"send_failures": 1}, DAY, events) for r in records]
+    with pytest.raises(ConflictError) as caught:
+        store.update_invoice_states(group)
+    assert stale.invoice_id not in caught.value.written and len(caught.value.written) == 25
