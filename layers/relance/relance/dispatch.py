@@ -95,7 +95,7 @@ class Dispatcher:
             for iid in open_ids:
                 self._quarantine_invoice(iid, f"its customer {customer_id} is quarantined: {reason}",
                                          run_date, _fields(items.get(iid)), report)
-            return report
+            return
 
         records = [r for iid in open_ids if (r := self._valid_record(iid, items.get(iid), run_date, report))]
         ctx = customer_context(customer, records, run_date)
@@ -115,7 +115,6 @@ class Dispatcher:
         for group in group_due(policy, due):
             self._send_group(customer, policy, list(group.members), records, run_date, report, group.step,
                              book.claims)
-        return report
 
     # ---- validation and quarantine ---------------------------------------------------------------
     def _customer_and_policy(self, customer_id: str, profile: Mapping[str, Any] | None
@@ -265,18 +264,18 @@ class Dispatcher:
         ctx = self.context(customer, step.id, records, run_date, extra or None)
         needs_pdf = tuple(step.channels) + (("letter",) if not customer.email or customer.email_bounced else ())
         rendered = self.renderer(step.template, needs_pdf, ctx)
-        extra = []
+        attached: list[tuple[str, bytes]] = []
         if self.attachments:
             for record in records:
                 if record.attachment_key and (content := self.attachments(record.attachment_key)):
-                    extra.append((f"facture-{record.invoice_id}.pdf", content))
+                    attached.append((f"facture-{record.invoice_id}.pdf", content))
         return OutgoingMessage(
             step=step.id, customer_id=customer.id, customer_name=customer.name,
             invoice_ids=tuple(r.invoice_id for r in records), run_date=run_date,
             subject=rendered.subject, text=rendered.text, html=rendered.html, sms=rendered.sms,
             task=rendered.task, pdf=rendered.pdf,
             email=None if customer.email_bounced else customer.email, phone=customer.phone,
-            address=customer.address, attachments=tuple(extra))
+            address=customer.address, attachments=tuple(attached))
 
     def context(self, customer: Customer, step_id: str, records: Sequence[InvoiceRecord],
                 run_date: dt.date, extra: Mapping[str, Any] | None = None) -> MessageContext:

@@ -188,7 +188,7 @@ class Ledger:
     # ---- changing --------------------------------------------------------------------------------
     def _change(self, invoice_id: str, today: dt.date,
                 mutate: Callable[[InvoiceRecord], tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]],
-                extra: Callable[[InvoiceRecord], Sequence[dict[str, Any]]] | None = None) -> InvoiceRecord:
+                extra: Callable[[InvoiceRecord], tuple[str, dict[str, Any]] | None] | None = None) -> InvoiceRecord:
         """Read, mutate, recompute the next action and write; retried when someone wrote in between.
 
         ``extra(record)`` gives more transaction items written with the change (an idempotency key).
@@ -204,7 +204,7 @@ class Ledger:
             try:
                 self.store.update_invoice_state(record, changes=changes, next_action=nxt,
                                                 events=[(today, kind, details) for kind, details in events],
-                                                extra_items=extra(record) if extra else ())
+                                                payment_key=extra(record) if extra else None)
             except ConflictError:
                 continue
             return _apply(updated, {"next_action": nxt})
@@ -220,13 +220,13 @@ class Ledger:
         if amount <= 0:
             raise ValidationError("a payment must be positive", f"invoice {invoice_id} field 'amount'")
 
-        def extra(record: InvoiceRecord) -> list[dict[str, Any]]:
+        def extra(record: InvoiceRecord) -> tuple[str, dict[str, Any]] | None:
             if idempotency is None:
-                return []
+                return None
             applied = min(amount, record.balance)
-            return [self.store.payment_key_put(invoice_id, idempotency.digest, {
+            return idempotency.digest, {
                 "fingerprint": idempotency.fingerprint, "date": paid_on.isoformat(),
-                "applied": str(cents(applied)), "credit": str(cents(amount - applied))})]
+                "applied": str(cents(applied)), "credit": str(cents(amount - applied))}
 
         def mutate(record: InvoiceRecord) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
             if idempotency is not None:

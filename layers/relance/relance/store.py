@@ -69,6 +69,8 @@ class StateChange:
     next_action: dt.date | None
     events: Sequence[tuple[dt.date, str, Mapping[str, Any]]] = ()
     settle_claim: tuple[str, str] | None = None      # (step, "sent" | "flagged")
+    # An idempotency key written with the change, once: (key digest, what was booked); a second write fails
+    payment_key: tuple[str, Mapping[str, Any]] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -500,9 +500,9 @@ def import_csv(data: bytes, ledger: Ledger, today: dt.date, dry_run: bool = Fals
         if report.errors:
             return report                            # one refused row refuses the file: nothing written
         if not dry_run:
-            for row, error in session.apply_all([p for _, p in planned_rows]):
-                _refuse(report, RowError(next(r.line for r, p in planned_rows if p.invoice.id == row), error,
-                                         "invoice", row))
+            for invoice_id, error in session.apply_all([p for _, p in planned_rows]):
+                _refuse(report, RowError(next(r.line for r, p in planned_rows if p.invoice.id == invoice_id), error,
+                                         "invoice", invoice_id))
         for row, planned in planned_rows:
             report.customers[planned.customer_action] += 1
             report.invoices[planned.invoice_action] += 1

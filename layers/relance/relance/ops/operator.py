@@ -200,7 +200,7 @@ def register(subparsers: Any, invoice_cmds: Any) -> None:
 
     customer = subparsers.add_parser("customer", help="customers of the deployed table (list, show, GDPR)")
     customer_cmds = customer.add_subparsers(dest="customer_command", required=True)
-    customer.relance_commands = customer_cmds    # type: ignore[attr-defined]  # relance.gdpr_cli adds to it
+    customer.relance_commands = customer_cmds    # relance.gdpr_cli adds to it
     clist = common(customer_cmds.add_parser("list", help="every customer with what it owes"))
     clist.set_defaults(func=cmd_customer_list)
     show = common(customer_cmds.add_parser("show", help="a customer, its invoices and what it owes"))
@@ -362,10 +362,11 @@ def cmd_customer_list(args: argparse.Namespace) -> int:
         count[r.customer] = count.get(r.customer, 0) + 1
         if r.owed:
             owed[r.customer] = owed.get(r.customer, ZERO) + r.balance
+    listing: list[dict[str, Any]]
     listing = sorted(({"id": str(c.get("id", "")), "name": str(c.get("name", "")), "kind": str(c.get("kind", "")),
                        "email": str(c.get("email") or ""), "phone": str(c.get("phone") or ""),
                        "invoices": count.get(str(c.get("id", "")), 0),
-                       "owed": owed.get(str(c.get("id", "")), ZERO)} for c in customers), key=lambda c: c["id"])
+                       "owed": owed.get(str(c.get("id", "")), ZERO)} for c in customers), key=lambda c: str(c["id"]))
     if args.json:
         print(json.dumps([{**c, "owed": fmt(c["owed"])} for c in listing], indent=2, ensure_ascii=False))
         return 0

@@ -67,7 +67,8 @@ def preview(ledger: Any, run_date: dt.date) -> list[Planned]:
     from relance.store import invoice_from_item
 
     store = ledger.store
-    chooser = Dispatcher(store, ledger, {n: _Reach(n) for n in ("email", "sms", "letter", "task")},
+    reach: dict[str, Any] = {n: _Reach(n) for n in ("email", "sms", "letter", "task")}
+    chooser = Dispatcher(store, ledger, reach,
                          None)  # type: ignore[arg-type]
     customers = sorted({customer for customer, _ in store.due_entries(run_date)})
     planned: list[Planned] = []

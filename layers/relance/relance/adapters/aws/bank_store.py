@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from relance.adapters.aws.dynamodb import Store, _from_item, _to_item, _unless_condition_fails
+from relance.adapters.aws.dynamodb import _from_item, _to_item, _unless_condition_fails
 from relance.bank.ports import OpenInvoice
 
 HISTORY_DAYS = 6 * 366      # entries are kept as long as the invoices' history (store.HISTORY_RETENTION_DAYS)
@@ -36,7 +36,7 @@ def _expires(when: dt.date) -> int:
 class DynamoBankStore:
     """BankStore over the table's low-level client (the same ``Store`` the ledger uses)."""
 
-    store: Store
+    store: Any    # the DynamoDB store (relance.adapters.aws.dynamodb.Store)
 
     @property
     def _client(self) -> Any:

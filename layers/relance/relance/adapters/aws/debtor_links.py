@@ -20,7 +20,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from relance.adapters.aws.dynamodb import Store, _from_item, _to_item, _unless_condition_fails
+from relance.adapters.aws.dynamodb import _from_item, _to_item, _unless_condition_fails
 
 LINK_RETENTION_DAYS = 6 * 366      # a link item outlives every link signed for it
 COUNTER_RETENTION_DAYS = 3
@@ -34,7 +34,7 @@ def _ttl(when: dt.date, days: int) -> int:
 class DynamoLinkStore:
     """LinkStore over the table's low-level client (the same ``Store`` the ledger uses)."""
 
-    store: Store
+    store: Any    # the DynamoDB store (relance.adapters.aws.dynamodb.Store)
 
     @property
     def _client(self) -> Any:

@@ -380,15 +380,17 @@ class Store(CasePointers):
 
     def update_invoice_state(self, record: InvoiceRecord, *, changes: Mapping[str, Any],
                              next_action: dt.date | None, events: Sequence[tuple[dt.date, str, Mapping[str, Any]]] = (),
-                             settle_claim: tuple[str, str] | None = None) -> None:
+                             settle_claim: tuple[str, str] | None = None,
+                             payment_key: tuple[str, Mapping[str, Any]] | None = None) -> None:
         """Apply ``changes`` to an invoice's state, set its next action, and append events, atomically.
 
         Guarded by the record's version: a concurrent writer makes this raise ConflictError. ``changes``
         keys are state attributes (``status``, ``balance``, ``sent`` as SentStep tuples, ``payments``,
         ``disputed``, ``promise_until``, ``plan``, ``manual_pause``, ``send_failures``). ``settle_claim``
-        (step, ``sent``/``flagged``) settles that step's claim in the same transaction.
+        (step, ``sent``/``flagged``) settles that step's claim in the same transaction; ``payment_key``
+        (digest, fields) writes a payment's idempotency key in it, once (a second write fails the condition).
         """
-        self.update_invoice_states([StateChange(record, changes, next_action, events, settle_claim)])
+        self.update_invoice_states([StateChange(record, changes, next_action, events, settle_claim, payment_key)])
 
     def update_invoice_states(self, group: Sequence[StateChange], token: str | None = None) -> None:
         """Several invoices' changes (one message's sends, events, next actions and claim settlements).
@@ -470,6 +472,8 @@ class Store(CasePointers):
                 "TableName": self.table, "Key": _to_item(claim_key(cid, iid, step)),
                 "UpdateExpression": "SET #s = :s", "ExpressionAttributeNames": {"#s": "status"},
                 "ExpressionAttributeValues": _to_item({":s": claim_status})}})
+        if change.payment_key is not None:
+            items.append(self.payment_key_put(iid, *change.payment_key))
         return items
 
     # ---- claims ----------------------------------------------------------------------------------
