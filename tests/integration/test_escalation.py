@@ -301,7 +301,7 @@ def test_a_failing_task_ends_in_a_clear_failure_and_tells_the_team(aws: Embedded
 def test_refused_case_counts_as_outstanding_in_the_cli_and_the_digest(
         aws: EmbeddedAws, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     from relance import cli
-    from relance_dev.simulate.digest import build_digest
+    from relance.reporting.digest import build_digest
     from relance_dev.simulate.report import aging
 
     case_id = _started(aws, {"A1": "1800.00", "A2": "600.00"})
