@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,16 +20,17 @@ DAY = dt.date(2026, 4, 16)
 @pytest.fixture
 def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[EscalationStore]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-3")
+    name = f"t-{uuid.uuid4().hex[:8]}"    # moto's state is process-wide (the shared embedded AWS may hold one)
     with mock_aws():
         client = boto3.client("dynamodb", region_name="eu-west-3")
         client.create_table(
-            TableName="t", BillingMode="PAY_PER_REQUEST",
+            TableName=name, BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "due_pk", "due_sk")],
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
             GlobalSecondaryIndexes=[{"IndexName": "due", "Projection": {"ProjectionType": "KEYS_ONLY"},
                                      "KeySchema": [{"AttributeName": "due_pk", "KeyType": "HASH"},
                                                    {"AttributeName": "due_sk", "KeyType": "RANGE"}]}])
-        yield EscalationStore(client, "t")
+        yield EscalationStore(client, name)
 
 
 def _book(store: EscalationStore, n: int, customer: str = "C1") -> list[str]:

@@ -96,6 +96,8 @@ def empty(aws: EmbeddedAws) -> None:
                     sfn.stop_execution(execution.execution_arn)
         machine.executions.clear()
     aws.extra_env = {}
+    if aws.iam is not None:
+        aws.iam.denied.clear()      # what a test was refused is that test's
     aws._modules.clear()            # handlers imported afresh, as after a new deployment
     runtime.reset_clients()
     approvals.forget_keys()
@@ -120,6 +122,7 @@ class SharedEmbeddedAws:
 
         from relance_dev import faults
         from relance_dev.embedded.embedded import fake_aws_environment
+        from relance_dev.embedded.iam import enforce
 
         stack = contextlib.ExitStack()
         try:
@@ -127,6 +130,7 @@ class SharedEmbeddedAws:
             stack.enter_context(mock_aws(config=cast(Any, MOTO_CONFIG)))
             stack.enter_context(faults.installed())
             aws = EmbeddedAws.deploy()
+            stack.enter_context(enforce(aws))   # each handler runs with its own role (RELANCE_IAM=off: not)
             stack.enter_context(aws.in_process_lambdas())
         except BaseException:
             stack.close()

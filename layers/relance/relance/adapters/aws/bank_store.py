@@ -55,7 +55,7 @@ class DynamoBankStore:
             TableName=self._table,
             # handed off invoices are still owed (a partner collects them): a payment to them is booked too
             FilterExpression="(#t = :invoice AND #s IN (:open, :handed)) OR #t = :customer",
-            ProjectionExpression="pk, #t, #s, balance, #d.customer, #d.due, #d.#n, quarantined",
+            ProjectionExpression="pk, sk, #t, #s, balance, #d.customer, #d.due, #d.#n, quarantined",
             ExpressionAttributeNames={"#t": "type", "#s": "status", "#d": "data", "#n": "name"},
             ExpressionAttributeValues=_to_item({":invoice": "invoice", ":open": "open", ":handed": "handed_off",
                                                 ":customer": "customer"}))
@@ -74,7 +74,9 @@ class DynamoBankStore:
                 except (KeyError, ArithmeticError, ValueError):
                     continue          # a malformed invoice is the dispatcher's to quarantine, not ours to pay
                 if balance > 0:
-                    found.append((str(item["pk"]).removeprefix("INV#"), str(data.get("customer", "")), balance, due))
+                    # the state item is ``CUST#<customer>`` / ``INV#<invoice>`` (``INV#<invoice>`` / ``META`` before)
+                    key = str(item.get("sk", "")) if str(item.get("sk", "")).startswith("INV#") else str(item["pk"])
+                    found.append((key.removeprefix("INV#"), str(data.get("customer", "")), balance, due))
         return [OpenInvoice(iid, cid, balance, due, names.get(cid, "")) for iid, cid, balance, due in sorted(found)]
 
     def customers_of_iban(self, iban: str) -> set[str]:
