@@ -33,7 +33,7 @@ def fetch(url: str) -> str:
 
 
 @logger.inject_lambda_context(correlation_id_path="id")
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:

@@ -33,8 +33,8 @@ def test_dispatch_has_its_resource_pointers(embedded: EmbeddedAws) -> None:
 def test_daily_run_has_the_queue(embedded: EmbeddedAws) -> None:
     settings = Settings.from_env(embedded.function_env("DailyRunFunction"), require=("queue_url",))
     assert settings.need("queue_url") == embedded.resources["WorkQueue"]
-    with pytest.raises(RelanceError, match="TASK_TOPIC_ARN is not set"):
-        settings.need("task_topic_arn")
+    with pytest.raises(RelanceError, match="STATE_MACHINE_ARN is not set"):   # the daily run starts no hand-off
+        settings.need("state_machine_arn")
 
 
 def test_missing_variable_is_named(embedded: EmbeddedAws) -> None:

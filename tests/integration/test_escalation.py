@@ -335,7 +335,7 @@ def test_refused_case_counts_as_outstanding_in_the_cli_and_the_digest(
         digest = build_digest(services.store, RUN + dt.timedelta(days=30), "Menuiserie")
     assert [(c, i) for c, i, _, _ in digest.to_decide] == [("C1", "A1")]
     assert sum(a for _, _, a in aging(digest.invoices, digest.week_end)) == Decimal("1800.00")
-    assert "To decide: 1" in digest.text()
+    assert "À décider : 1 (1 800,00 €)" in digest.text()
 
 
 def test_the_case_is_routed_on_its_own_invoices_not_on_a_disputed_one_beside_it(aws: EmbeddedAws) -> None:
