@@ -25,6 +25,13 @@ def customer_sends(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [e for e in lines if e["kind"] == "sent" and e.get("step") not in TEAM_STEPS]
 
 
+def reminders(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The reminders among the customer sends: not the one statement of penalties left once the principal is
+    paid late (policy ``penalties_after_principal: claim``), which is what a late payer still owes, not a
+    reminder of the principal."""
+    return [e for e in customer_sends(lines) if e.get("step") != "penalty_statement"]
+
+
 def check_nothing_sent_twice(lines: list[dict[str, Any]]) -> None:
     seen: dict[tuple[str, str, str], str] = {}
     for e in customer_sends(lines):

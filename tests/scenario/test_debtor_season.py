@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from season_checks import check_all, customer_sends
+from season_checks import check_all
 
 from relance_dev.simulate.runner import SeasonResult
 
@@ -17,7 +17,7 @@ def _replies(result: SeasonResult) -> dict[str, dict[str, object]]:
 
 
 def _sends(result: SeasonResult, customer: str) -> list[tuple[str, str]]:
-    return [(e["date"], e["step"]) for e in customer_sends(result.lines)
+    return [(e["date"], e["step"]) for e in reminders(result.lines)
             if e["customer"] == customer and e["channel"] == "email"]
 
 
