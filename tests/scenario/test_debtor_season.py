@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from season_checks import check_all
+from season_checks import check_all, reminders
 
 from relance_dev.simulate.runner import SeasonResult
 
