@@ -1,7 +1,7 @@
 """The deployable artifacts: the CoreLayer as layers/relance/Makefile builds it, and the whole `make build`.
 
 The layer is built for the Lambda runtime (python3.13, arm64) from manylinux aarch64 / cp313 wheels,
-pruned, and must zip to at most 20 MB. Building only the layer (pip download + prune, about 15 s) runs
+pruned, and must zip to at most 21 MB. Building only the layer (pip download + prune, about 15 s) runs
 in the default `make test`; the whole `make build` installs the SAM CLI in .sam-venv/ when it is missing
 (about 20 s to 90 s depending on the network and on the machine) and is marked slow (`make test-slow`).
 """
@@ -25,7 +25,7 @@ from relance_dev.embedded.cfn import load_template
 
 REPO = Path(__file__).resolve().parents[2]
 LAYER_MAKEFILE = REPO / "layers" / "relance" / "Makefile"
-ZIP_LIMIT = 20 * 1000 * 1000
+ZIP_LIMIT = 21 * 1000 * 1000
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "urllib3")
 EM_AARCH64 = 183  # ELF e_machine
 
