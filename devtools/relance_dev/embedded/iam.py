@@ -152,7 +152,9 @@ def condition_holds(operator: str, key: str, expected: Any, context: Mapping[str
         is_null = key.lower() not in present
         return any((w.lower() == "true") == is_null for w in wanted)
     if key.lower() not in present:
-        return if_exists or op.startswith(("StringNot", "ArnNot", "NumericNotEquals", "DateNot"))
+        # as in AWS: ForAllValues holds for a key the request does not carry (no value to disagree)
+        return if_exists or qualifier == "ForAllValues" or op.startswith(("StringNot", "ArnNot",
+                                                                          "NumericNotEquals", "DateNot"))
     actual = [str(v).lower() if isinstance(v, bool) else str(v) for v in _as_list(present[key.lower()])]
     test = _OPERATORS.get(op)
     if test is None:
@@ -296,7 +298,21 @@ def _dynamodb(operation: str, params: Mapping[str, Any], region: str, account: s
     resource = table(params["TableName"])
     if params.get("IndexName"):
         resource += f"/index/{params['IndexName']}"
-    return [(f"dynamodb:{operation}", resource, {})]
+    leading = _leading_keys(operation, params)
+    return [(f"dynamodb:{operation}", resource, {"dynamodb:LeadingKeys": leading} if leading else {})]
+
+
+def _leading_keys(operation: str, params: Mapping[str, Any]) -> list[str]:
+    """``dynamodb:LeadingKeys``: the partition key values a call touches (the table's hash key is ``pk``)."""
+    item = params.get("Key") or params.get("Item") or {}
+    if "pk" in item:
+        return [str(next(iter(item["pk"].values())))]
+    if operation == "Query" and not params.get("IndexName"):
+        match = re.search(r"\bpk\s*=\s*(:\w+)", str(params.get("KeyConditionExpression", "")))
+        value = (params.get("ExpressionAttributeValues") or {}).get(match.group(1)) if match else None
+        if isinstance(value, Mapping):
+            return [str(next(iter(value.values())))]
+    return []
 
 
 _S3_ACTIONS = {
