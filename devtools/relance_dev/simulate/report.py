@@ -62,8 +62,9 @@ def recovery_by_step(lines: Sequence[Mapping[str, Any]], payments: Sequence[tupl
                      window: int = RECOVERY_WINDOW_DAYS) -> list[tuple[str, int, int, Decimal]]:
     """(step, invoices reminded, followed by a payment within ``window`` days, amount) per step.
 
-    A payment counts for the last step sent on that invoice before it (and within the window), so each
-    euro is credited to one step only.
+    A payment counts for the last step sent on that invoice before its day (and within the window), so each
+    euro is credited to one step only. A day's payments are booked before that day's run, so what the run
+    sends that day (the statement of penalties left after a late payment, say) comes after the payment.
     """
     sent: dict[str, list[tuple[dt.date, str]]] = defaultdict(list)
     order: list[str] = []
@@ -82,7 +83,7 @@ def recovery_by_step(lines: Sequence[Mapping[str, Any]], payments: Sequence[tupl
     followed: dict[str, set[str]] = defaultdict(set)
     amount: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for day, iid, paid in payments:
-        before = [(d, s) for d, s in sent.get(iid, []) if d <= day and (day - d).days <= window]
+        before = [(d, s) for d, s in sent.get(iid, []) if d < day and (day - d).days <= window]
         if before:
             step = max(before)[1]
             followed[step].add(iid)

@@ -35,13 +35,17 @@ STEP_NAMES = {
            "handoff": "Transmission", "second_call": "Second appel", "approval_request": "Demande d'accord",
            "approval_reminder": "Rappel d'accord", "partner_submission": "Envoi au partenaire",
            "flagged_claim": "Envoi à vérifier", "escalation_declined": "À décider",
-           "escalation_suspended": "Transmission suspendue", "letters_to_post": "Lettres à poster"},
+           "escalation_suspended": "Transmission suspendue", "letters_to_post": "Lettres à poster",
+           "penalty_statement": "Décompte des pénalités", "debtor_reply": "Réponse du client",
+           "bank_unmatched": "Virement à rapprocher"},
     "en": {"courtesy": "Courtesy reminder", "due": "Due-date reminder", "call": "Call", "firm": "Firm reminder",
            "formal_notice": "Formal notice", "final_notice": "Final notice", "handoff": "Hand-off",
            "second_call": "Second call", "approval_request": "Approval request",
            "approval_reminder": "Approval reminder", "partner_submission": "Sent to the partner",
            "flagged_claim": "Claim to check", "escalation_declined": "To decide",
-           "escalation_suspended": "Hand-off suspended", "letters_to_post": "Letters to post"},
+           "escalation_suspended": "Hand-off suspended", "letters_to_post": "Letters to post",
+           "penalty_statement": "Penalty statement", "debtor_reply": "Customer answer",
+           "bank_unmatched": "Transfer to match"},
 }
 
 
