@@ -7,8 +7,8 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from relance import observability, wiring
+from relance.adapters.aws.letter_batch import post_batches
 from relance.errors import RelanceError
-from relance.escalation.letters import post_batches
 from relance.escalation.sweep import sweep
 from relance.planner import plan, run_date_from_event
 from relance.settings import Settings
