@@ -241,3 +241,33 @@ def test_outcome_of_an_unknown_case_is_404_and_a_bad_outcome_422(api: Api) -> No
     assert status == 422 and body["field"] == "outcome"
     status, body = api.call("POST", "/cases/NOPE-0000/outcome", {"outcome": "recovered", "amount": 10.5})
     assert status == 422 and body["field"] == "amount"
+
+
+# ---------------------------------------------------------------------------- registered letters
+def test_a_registered_letter_posted_then_received_goes_into_the_history(api: Api, embedded: EmbeddedAws) -> None:
+    # Given a formal notice generated as a registered letter on 18 May
+    from relance.store import SentStep
+
+    ledger = ledger_of(embedded)
+    record = ledger.invoice("A1")
+    ledger.store.update_invoice_state(record, changes={"sent": (SentStep("formal_notice", dt.date(2026, 5, 18),
+                                                                         ("letter", "email")),)},
+                                      next_action=record.next_action)
+    # When the team records its posting with the tracking number, then the avis de réception
+    api.ok("POST", "/invoices/A1/letters", {"step": "formal_notice", "event": "posted", "date": "2026-05-19",
+                                            "tracking": "1A00012345678"})
+    assert ledger.invoice("A1").notice_effective == dt.date(2026, 5, 21)     # posting + 2 days, until the receipt
+    history = api.ok("POST", "/invoices/A1/letters", {"step": "formal_notice", "event": "received",
+                                                      "date": "2026-05-21"})
+    # Then both are in the invoice's history, with what the law counts from
+    letters = [(e["kind"], e["date"], e["details"].get("tracking")) for e in history["events"]
+               if e["kind"].startswith("letter_")]
+    assert letters == [("letter_posted", "2026-05-19", "1A00012345678"), ("letter_received", "2026-05-21", None)]
+    assert ledger.invoice("A1").notice_effective == dt.date(2026, 5, 21)     # what a consumer's interest runs from
+    # and a receipt dated before the letter, or a step without a letter, is refused with the field named
+    status, error = api.call("POST", "/invoices/A1/letters", {"step": "formal_notice", "event": "received",
+                                                            "date": "2026-05-01"})
+    assert status == 422 and "before the letter" in error["error"]
+    status, error = api.call("POST", "/invoices/A1/letters", {"step": "final_notice", "event": "posted",
+                                                            "date": "2026-05-21"})
+    assert status in (404, 409, 422) and "no letter" in error["error"]

@@ -555,7 +555,8 @@ def invoice_line(customer: Customer, record: InvoiceRecord, on: dt.date, step_id
     paid = amount - record.balance
     days_late = max((on - due).days, 0)
     # the formal notice takes effect on receipt (relance.escalation.letters.notice_date), when known
-    notice = notice_on or next((s.date for s in record.sent if not s.flagged and "letter" in s.channels), None)
+    notice = notice_on or record.notice_effective or next(
+        (s.date for s in record.sent if not s.flagged and "letter" in s.channels), None)
     if notice is None and step_id == "formal_notice":
         notice = on
     # A contractual rate only exists between professionals (L441-10); consumers and public buyers have theirs.

@@ -45,6 +45,9 @@ class InvoiceRecord:
     attachment_key: str | None = None
     accessories_due: Decimal = Decimal("0")   # interest + 40 € still owed once the principal is paid (law)
     to_decide: str | None = None   # why the invoice waits for the team's decision (refused/expired hand-off)
+    # when the registered formal notice took effect: its receipt, else its posting + delivery days
+    # (relance.escalation.letters); the dispatcher dates a consumer's interest from it
+    notice_effective: dt.date | None = None
 
 
 

@@ -122,6 +122,15 @@ class OptionalReasonIn(Body):
     reason: Annotated[FreeText, Field(max_length=500)] = ""
 
 
+class LetterEventIn(Body):
+    """A registered letter posted (with its tracking number) or received (the avis de réception)."""
+
+    step: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", examples=["formal_notice"])]
+    event: Literal["posted", "received"]
+    date: ApiDate
+    tracking: Annotated[OneLine, Field(max_length=60)] = ""
+
+
 class LifecycleIn(Body):
     status: Annotated[str, Field(pattern=r"^[0-9]{3}$", examples=["212"],
                                  description="CDAR lifecycle code (200-213), e.g. 212 encaissée")]

@@ -30,6 +30,7 @@ from relance.api.models import (
     InvoiceIn,
     InvoiceOut,
     InvoicePatch,
+    LetterEventIn,
     LifecycleIn,
     LifecycleOut,
     OptionalReasonIn,
@@ -207,6 +208,11 @@ def build_app(service: Callable[[], ApiService]) -> APIGatewayRestResolver:
     @app.post("/invoices/<invoice_id>/resume", summary="Resume after a pause by hand", responses=_WRITE)
     def resume(invoice_id: IdPath) -> InvoiceOut:
         return service().resume(invoice_id)
+
+    @app.post("/invoices/<invoice_id>/letters", responses=_WRITE,
+              summary="Record a registered letter posted (tracking number) or received (avis de réception)")
+    def letter_event(invoice_id: IdPath, body: Annotated[LetterEventIn, Body()]) -> HistoryOut:
+        return service().letter_event(invoice_id, body)
 
     @app.post("/invoices/<invoice_id>/lifecycle", responses=_WRITE,
               summary="Apply an e-invoicing lifecycle status (CDAR 200-213)")

@@ -26,6 +26,7 @@ from relance.api.models import (
     InvoiceIn,
     InvoiceOut,
     InvoicePatch,
+    LetterEventIn,
     LifecycleIn,
     LifecycleOut,
     OptionalReasonIn,
@@ -280,6 +281,17 @@ class ApiService:
         today = self.today()
         return invoice_view(self._run(lambda: self.ledger.set_manual_pause(
             invoice_id, today, False, "resumed by hand")), today)
+
+    def letter_event(self, invoice_id: str, body: LetterEventIn) -> HistoryOut:
+        """Record a registered letter's posting or receipt (``relance letter posted|received``): the law
+        counts the formal notice's deadline, and a consumer's interest, from it."""
+        from relance.escalation import letters
+
+        kind = "letter_posted" if body.event == "posted" else "letter_received"
+        self._run(lambda: self.ledger.invoice(invoice_id))     # 404 for an unknown invoice
+        self._run(lambda: letters.record(self.ledger, invoice_id, body.step, kind, body.date,
+                                         tracking=body.tracking))
+        return self.history(invoice_id)
 
     def history(self, invoice_id: str) -> HistoryOut:
         events = self._run(lambda: self.ledger.history(invoice_id))

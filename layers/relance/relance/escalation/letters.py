@@ -51,8 +51,16 @@ def record(ledger: Any, target: str, step: str, kind: str, day: dt.date, *, trac
     details: dict[str, str] = {"step": step}
     if tracking:
         details["tracking"] = tracking[:60]
+    # the date the notice takes effect, kept on the invoice so the dispatcher needs no history read: the
+    # receipt, else the posting plus the delivery days (a later receipt replaces it)
+    effective = day if kind == "letter_received" else day + dt.timedelta(days=delivery_days())
+
+    def mutate(record: Any) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+        keep = kind == "letter_posted" and record.notice_effective is not None
+        return ({} if keep else {"notice_effective": effective}), [(kind, dict(details))]
+
     for invoice_id, _ in invoices:
-        ledger.note(invoice_id, day, kind, details)
+        ledger._change(invoice_id, day, mutate)
     return [i for i, _ in invoices]
 
 

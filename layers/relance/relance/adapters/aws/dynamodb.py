@@ -115,6 +115,7 @@ def invoice_from_item(item: Mapping[str, Any]) -> InvoiceRecord:
         attachment_key=item.get("attachment_key"),
         accessories_due=Decimal(item.get("accessories_due", "0")),
         to_decide=item.get("to_decide") or None,
+        notice_effective=_date(item.get("notice_effective")),
     )
 
 
