@@ -6,61 +6,22 @@ never the task token in a page or a log (nothing of the event is logged).
 
 from __future__ import annotations
 
-import base64
-import time
-import urllib.parse
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from relance import observability
+from relance import http_pages, observability
 from relance.escalation import approvals, page
 from relance.escalation.services import APPROVAL_SECRET_ARN, Services, env
 
 logger, tracer, metrics = observability.powertools()
 
-HEADERS = {
-    "Content-Type": "text/html; charset=utf-8",
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-                               "frame-ancestors 'none'; base-uri 'none'",
-}
+HEADERS = http_pages.html_headers(images=False)
 
 
 def _reply(status: int, html: str) -> dict[str, Any]:
-    return {"statusCode": status, "headers": dict(HEADERS), "body": html, "isBase64Encoded": False}
-
-
-def _now(event: dict[str, Any]) -> float:
-    """The request time as API Gateway stamped it (a replayed day in the simulator), else the clock."""
-    stamp = (event.get("requestContext") or {}).get("requestTimeEpoch")
-    return float(stamp) / 1000 if isinstance(stamp, int | float) and stamp > 0 else time.time()
-
-
-def _form(event: dict[str, Any]) -> dict[str, str]:
-    body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        body = base64.b64decode(body).decode("utf-8", "replace")
-    return dict(urllib.parse.parse_qsl(body[:10_000], keep_blank_values=True))
-
-
-def _header(event: dict[str, Any], name: str) -> str:
-    for key, value in (event.get("headers") or {}).items():
-        if key.lower() == name:
-            return str(value)
-    return ""
-
-
-def _cross_site(event: dict[str, Any]) -> bool:
-    """A browser POST from another site carries its Origin: refused (defence in depth besides the sig)."""
-    origin = _header(event, "origin")
-    if not origin or origin == "null":   # no-referrer pages send "null" even for their own forms
-        return False
-    return urllib.parse.urlsplit(origin).netloc.lower() != _header(event, "host").lower()
+    return http_pages.html_reply(status, html, HEADERS)
 
 
 def handle(event: dict[str, Any]) -> dict[str, Any]:
@@ -69,10 +30,10 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
     if method not in ("GET", "POST"):
         return _reply(405, page.message_page(405))
     services = Services.from_env()
-    now = _now(event)
-    form = _form(event) if method == "POST" else {}
+    now = http_pages.request_time(event)
+    form = dict(http_pages.form_pairs(event, 10_000)) if method == "POST" else {}
     sig = form.get("sig", "") if method == "POST" else str((event.get("queryStringParameters") or {}).get("sig", ""))
-    if method == "POST" and _cross_site(event):
+    if method == "POST" and http_pages.cross_site(event):
         return _reply(403, page.message_page(403))
     check = approvals.check_link(services, env(APPROVAL_SECRET_ARN), approval_id, sig, now)
     metrics.add_metric(name=f"ApprovalLink{check.status}", unit=MetricUnit.Count, value=1)

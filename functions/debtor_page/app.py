@@ -7,14 +7,12 @@ signature) is logged or traced, only the outcome.
 from __future__ import annotations
 
 import base64
-import time
-import urllib.parse
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
-from relance import observability
+from relance import http_pages, observability
 from relance.adapters.aws.debtor_links import DynamoLinkStore
 from relance.debtor import page
 from relance.debtor.service import Access, DebtorPage
@@ -24,19 +22,11 @@ from relance.escalation.services import APPROVAL_SECRET_ARN, Services, env
 
 logger, tracer, metrics = observability.powertools()
 
-HEADERS = {
-    "Content-Type": "text/html; charset=utf-8",
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-}
+HEADERS = http_pages.html_headers(images=True)
 
 
 def _reply(status: int, html: str) -> dict[str, Any]:
-    return {"statusCode": status, "headers": dict(HEADERS), "body": html, "isBase64Encoded": False}
+    return http_pages.html_reply(status, html, HEADERS)
 
 
 def _pdf_reply(content: bytes, invoice_id: str) -> dict[str, Any]:
@@ -45,34 +35,6 @@ def _pdf_reply(content: bytes, invoice_id: str) -> dict[str, Any]:
                "Content-Disposition": f'inline; filename="facture-{name}.pdf"'}
     return {"statusCode": 200, "headers": headers, "body": base64.b64encode(content).decode(),
             "isBase64Encoded": True}
-
-
-def _now(event: dict[str, Any]) -> float:
-    """The request time as API Gateway stamped it (a replayed day in the simulator), else the clock."""
-    stamp = (event.get("requestContext") or {}).get("requestTimeEpoch")
-    return float(stamp) / 1000 if isinstance(stamp, int | float) and stamp > 0 else time.time()
-
-
-def _form(event: dict[str, Any]) -> list[tuple[str, str]]:
-    body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        body = base64.b64decode(body).decode("utf-8", "replace")
-    return urllib.parse.parse_qsl(body[:20_000], keep_blank_values=True)[:200]
-
-
-def _header(event: dict[str, Any], name: str) -> str:
-    for key, value in (event.get("headers") or {}).items():
-        if key.lower() == name:
-            return str(value)
-    return ""
-
-
-def _cross_site(event: dict[str, Any]) -> bool:
-    """A browser POST from another site carries its Origin: refused (defence in depth besides the sig)."""
-    origin = _header(event, "origin")
-    if not origin or origin == "null":
-        return False
-    return urllib.parse.urlsplit(origin).netloc.lower() != _header(event, "host").lower()
 
 
 def _page(services: Services) -> DebtorPage:
@@ -92,12 +54,12 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
     link_id = str((event.get("pathParameters") or {}).get("id", ""))
     if method not in ("GET", "POST"):
         return _reply(405, page.refused_page(405))
-    now = _now(event)
+    now = http_pages.request_time(event)
     query = event.get("queryStringParameters") or {}
-    pairs = _form(event) if method == "POST" else []
+    pairs = http_pages.form_pairs(event, 20_000)[:200] if method == "POST" else []
     form = dict(pairs)
     sig = form.get("sig", "") if method == "POST" else str(query.get("sig", ""))
-    if method == "POST" and _cross_site(event):
+    if method == "POST" and http_pages.cross_site(event):
         return _reply(403, page.refused_page(403))
     services = Services.from_env()
     debtor = _page(services)
