@@ -157,32 +157,30 @@ class Ledger:
                        attachment_key: str | None = None) -> tuple[Invoice, bool]:
         """Validate and store a new invoice with its first next action. Returns (invoice, created)."""
         invoice = parse_record(Invoice, dict(data), f"invoice {data.get('id', '?')}")
-        customer = self.customer(invoice.customer)
-        policy = self.policy_for(customer)
+        fields, first = self._new_invoice(invoice, self.customer(invoice.customer), today)
+        created = self.store.create_invoice(fields, first, today, attachment_key)
+        return invoice, created
+
+    def _new_invoice(self, invoice: Invoice, customer: Customer, today: dt.date
+                     ) -> tuple[dict[str, Any], dt.date | None]:
+        """The stored fields of a new, validated invoice and its first next action (None unless open)."""
+        policy = self.policy_for(customer)      # a customer's unknown policy is refused, whatever the status
         fields = invoice.model_dump(mode="json", exclude_none=True)
         fields["balance"] = str(invoice.outstanding)
+        if invoice.status is not InvoiceStatus.OPEN:
+            return fields, None
         record = InvoiceRecord(invoice_id=invoice.id, customer_id=invoice.customer, raw=fields,
                                status=invoice.status.value, balance=invoice.outstanding)
         ctx = CustomerContext(kind=customer.kind, segment=customer.segment, case_balance=invoice.outstanding,
                               overdue_invoices=1 if invoice.due < today else 0)
-        first = next_action(policy, record, ctx, today) if invoice.status is InvoiceStatus.OPEN else None
-        created = self.store.create_invoice(fields, first, today, attachment_key)
-        return invoice, created
+        return fields, next_action(policy, record, ctx, today)
 
     def create_invoices(self, batch: Sequence[tuple[Invoice, Customer]], today: dt.date) -> list[str]:
         """Store new, validated invoices of known customers in batches (imports); returns the ids that
         existed already (created by someone else between the check and the write)."""
         rows: list[tuple[Mapping[str, Any], dt.date | None]] = []
         for invoice, customer in batch:
-            policy = self.policy_for(customer)
-            fields = invoice.model_dump(mode="json", exclude_none=True)
-            fields["balance"] = str(invoice.outstanding)
-            record = InvoiceRecord(invoice_id=invoice.id, customer_id=invoice.customer, raw=fields,
-                                   status=invoice.status.value, balance=invoice.outstanding)
-            ctx = CustomerContext(kind=customer.kind, segment=customer.segment, case_balance=invoice.outstanding,
-                                  overdue_invoices=1 if invoice.due < today else 0)
-            rows.append((fields, next_action(policy, record, ctx, today)
-                         if invoice.status is InvoiceStatus.OPEN else None))
+            rows.append(self._new_invoice(invoice, customer, today))
         return self.store.create_invoices(rows, today)
 
     # ---- changing --------------------------------------------------------------------------------
