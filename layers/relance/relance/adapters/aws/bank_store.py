@@ -21,30 +21,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from relance.adapters.aws.dynamodb import _from_item, _to_item, _unless_condition_fails
+from relance.adapters.aws.dynamodb import OnTheTable, _from_item, _to_item, _unless_condition_fails, ttl_after
 from relance.bank.ports import OpenInvoice
 
 HISTORY_DAYS = 6 * 366      # entries are kept as long as the invoices' history (store.HISTORY_RETENTION_DAYS)
 
 
 def _expires(when: dt.date) -> int:
-    moment = dt.datetime.combine(when + dt.timedelta(days=HISTORY_DAYS), dt.time(), tzinfo=dt.UTC)
-    return int(moment.timestamp())
+    return ttl_after(when, HISTORY_DAYS)
 
 
 @dataclass
-class DynamoBankStore:
+class DynamoBankStore(OnTheTable):
     """BankStore over the table's low-level client (the same ``Store`` the ledger uses)."""
-
-    store: Any    # the DynamoDB store (relance.adapters.aws.dynamodb.Store)
-
-    @property
-    def _client(self) -> Any:
-        return self.store.client
-
-    @property
-    def _table(self) -> str:
-        return self.store.table
 
     def open_invoices(self) -> list[OpenInvoice]:
         """Invoices still owed (open or handed off, not quarantined) with their customer's name: one Scan."""

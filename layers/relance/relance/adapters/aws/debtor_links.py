@@ -18,36 +18,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
-from relance.adapters.aws.dynamodb import _from_item, _to_item, _unless_condition_fails
+from relance.adapters.aws.dynamodb import OnTheTable, _from_item, _to_item, _unless_condition_fails, ttl_after
 
 LINK_RETENTION_DAYS = 6 * 366      # a link item outlives every link signed for it
 COUNTER_RETENTION_DAYS = 3
 
 
-def _ttl(when: dt.date, days: int) -> int:
-    return int(dt.datetime.combine(when + dt.timedelta(days=days), dt.time(), tzinfo=dt.UTC).timestamp())
-
-
 @dataclass
-class DynamoLinkStore:
+class DynamoLinkStore(OnTheTable):
     """LinkStore over the table's low-level client (the same ``Store`` the ledger uses)."""
-
-    store: Any    # the DynamoDB store (relance.adapters.aws.dynamodb.Store)
-
-    @property
-    def _client(self) -> Any:
-        return self.store.client
-
-    @property
-    def _table(self) -> str:
-        return self.store.table
 
     def put_link(self, link_id: str, customer_id: str, today: dt.date) -> None:
         self._client.put_item(TableName=self._table, Item=_to_item({
             "pk": f"DEBTOR#{link_id}", "sk": "LINK", "type": "debtor_link", "customer_id": customer_id,
-            "expires_at": _ttl(today, LINK_RETENTION_DAYS)}))
+            "expires_at": ttl_after(today, LINK_RETENTION_DAYS)}))
 
     def customer_of(self, link_id: str) -> str | None:
         resp = self._client.get_item(TableName=self._table, ConsistentRead=True,
@@ -63,14 +48,14 @@ class DynamoLinkStore:
             UpdateExpression="ADD answers :one SET expires_at = :ttl",
             ConditionExpression="attribute_not_exists(answers) OR answers < :limit",
             ExpressionAttributeValues=_to_item({":one": 1, ":limit": limit,
-                                                ":ttl": _ttl(day, COUNTER_RETENTION_DAYS)}))
+                                                ":ttl": ttl_after(day, COUNTER_RETENTION_DAYS)}))
 
     def claim_answer(self, link_id: str, digest: str, day: dt.date) -> bool:
         """Record that this exact answer was taken (conditional put): False if it already was."""
         return _unless_condition_fails(
             self._client.put_item, TableName=self._table, ConditionExpression="attribute_not_exists(pk)",
             Item=_to_item({"pk": f"DEBTOR#{link_id}", "sk": f"ANSWER#{digest}", "type": "debtor_answer",
-                           "date": day.isoformat(), "expires_at": _ttl(day, LINK_RETENTION_DAYS)}))
+                           "date": day.isoformat(), "expires_at": ttl_after(day, LINK_RETENTION_DAYS)}))
 
     def release_answer(self, link_id: str, digest: str) -> None:
         """Forget an answer whose recording failed, so that posting it again records it."""

@@ -153,6 +153,27 @@ def invoice_items(fields: Mapping[str, Any]) -> list[dict[str, Any]]:
             {**owner_key(iid), "type": "owner", "customer": cid}]
 
 
+def ttl_after(when: dt.date, days: int) -> int:
+    """DynamoDB's TTL value (epoch seconds, UTC midnight) ``days`` after ``when``."""
+    return int(dt.datetime.combine(when + dt.timedelta(days=days), dt.time(), tzinfo=dt.UTC).timestamp())
+
+
+@dataclass
+class OnTheTable:
+    """Base of the smaller adapters that keep their own items in the relance table, through the same
+    :class:`Store` (its low-level client and table name) the ledger uses."""
+
+    store: Any    # the DynamoDB Store
+
+    @property
+    def _client(self) -> Any:
+        return self.store.client
+
+    @property
+    def _table(self) -> str:
+        return str(self.store.table)
+
+
 CLAIM_MARK = "#CLAIM#"
 # One transaction holds at most 100 items (DynamoDB's limit); a grouped write is cut at invoice boundaries.
 TRANSACTION_ITEMS = 100
