@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import time
 from typing import Any, cast
 
 from relance_dev.embedded.embedded import MOTO_CONFIG, EmbeddedAws
@@ -65,12 +66,32 @@ def fingerprint(aws: EmbeddedAws) -> str:
     return _digest(state)
 
 
+def _stop_executions(sfn: Any, timeout: float = 30.0) -> None:
+    """Stop every running execution and wait until each has ended.
+
+    A stop only asks the execution's thread to end: the task it is running (a handler, in-process) goes
+    on and may write to the table, send mail or publish. Emptying before that would let the previous
+    test's last task write into the next test's data.
+    """
+    running = [e for m in sfn.state_machines for e in m.executions if e.status == "RUNNING"]
+    for execution in running:
+        with contextlib.suppress(Exception):
+            sfn.stop_execution(execution.execution_arn)
+    deadline = time.monotonic() + timeout
+    while any(e.status == "RUNNING" for e in running):
+        if time.monotonic() > deadline:
+            names = ", ".join(e.name for e in running if e.status == "RUNNING")
+            raise RuntimeError(f"executions still running {timeout:.0f} s after being stopped: {names}")
+        time.sleep(0.01)
+
+
 def empty(aws: EmbeddedAws) -> None:
     """Remove what tests wrote, keep every resource and its configuration."""
     from relance import runtime
     from relance.escalation import approvals
 
     b = _backends(aws)
+    _stop_executions(b["sfn"])      # first: a stopped execution's last task may still be writing
     for table in b["dynamodb"].tables.values():
         table.items.clear()
         for shard in [table.stream_shard] if table.stream_shard is not None else []:
@@ -88,12 +109,7 @@ def empty(aws: EmbeddedAws) -> None:
     b["ses"].sent_messages.clear()
     b["ses"].sent_message_count = 0
     b["ses"].rejected_messages_count = 0
-    sfn = b["sfn"]
-    for machine in sfn.state_machines:
-        for execution in machine.executions:
-            if execution.status == "RUNNING":
-                with contextlib.suppress(Exception):
-                    sfn.stop_execution(execution.execution_arn)
+    for machine in b["sfn"].state_machines:
         machine.executions.clear()
     aws.extra_env = {}
     if aws.iam is not None:
