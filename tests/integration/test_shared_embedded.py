@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
 
 from relance_dev.embedded.shared import SHARED
 
@@ -59,3 +64,32 @@ def test_a_test_that_changes_the_infrastructure_gets_a_fresh_deployment_next() -
     attributes = fresh.client("sqs").get_queue_attributes(
         QueueUrl=fresh.resources["WorkQueue"], AttributeNames=["VisibilityTimeout"])["Attributes"]
     assert attributes["VisibilityTimeout"] != "5"
+
+
+def test_a_task_still_running_when_the_test_ends_writes_before_the_next_test_is_emptied(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an execution whose first task (a handler, in moto's thread) is still running as the test ends
+    aws = SHARED.get()
+    table = aws.resources["Table"]
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_task(logical_id: str) -> Callable[[Any, Any], Any]:
+        def handler(event: Any, context: Any) -> Any:
+            entered.set()
+            release.wait(10)
+            aws.client("dynamodb").put_item(TableName=table, Item={"pk": {"S": "LATE"}, "sk": {"S": "WRITE"}})
+            return {}
+        return handler
+
+    monkeypatch.setattr(aws, "handler", slow_task)
+    aws.client("stepfunctions").start_execution(
+        stateMachineArn=aws.resources["EscalationStateMachine"], name="late", input=json.dumps({"case_id": "late"}))
+    assert entered.wait(10)
+    threading.Timer(0.3, release.set).start()      # the task ends a moment after the next test started
+
+    # When the next test asks for the deployment
+    again = SHARED.get()
+
+    # Then the late write landed before the emptying, not in the next test's data
+    assert release.is_set()
+    assert again.client("dynamodb").scan(TableName=table)["Items"] == []

@@ -163,6 +163,8 @@ class EmbeddedAws:
         self._function_by_name: dict[str, str] = {}
         self._modules: dict[str, ModuleType] = {}
         self._lock = threading.RLock()
+        self.invocations_in_flight = 0
+        """Handlers running now (a Step Functions execution's task runs one in moto's thread)."""
         self._clients: dict[str, Any] = {}
         self.iam: Any = None
         """The IAM enforcer (``relance_dev.embedded.iam``) while :func:`embedded_aws` enforces the roles."""
@@ -367,8 +369,12 @@ class EmbeddedAws:
             handler = self.handler(logical_id)
             context = context or self.make_context(logical_id)
             acting = self.iam.acting_as(logical_id) if self.iam else contextlib.nullcontext()
-            with patched_environ(self.local_env(logical_id)), acting:
-                return handler(event, context)
+            self.invocations_in_flight += 1
+            try:
+                with patched_environ(self.local_env(logical_id)), acting:
+                    return handler(event, context)
+            finally:
+                self.invocations_in_flight -= 1
 
     @contextlib.contextmanager
     def in_process_lambdas(self) -> Iterator[EmbeddedAws]:

@@ -66,22 +66,32 @@ def fingerprint(aws: EmbeddedAws) -> str:
     return _digest(state)
 
 
-def _stop_executions(sfn: Any, timeout: float = 30.0) -> None:
-    """Stop every running execution and wait until each has ended.
+def _stop_executions(aws: EmbeddedAws, sfn: Any, timeout: float = 30.0, quiet: float = 0.2) -> None:
+    """Stop every running execution and wait until none of them can still write.
 
     A stop only asks the execution's thread to end: the task it is running (a handler, in-process) goes
-    on and may write to the table, send mail or publish. Emptying before that would let the previous
-    test's last task write into the next test's data.
+    on and may write to the table, send mail or publish; emptying before that would let the previous
+    test's last task write into the next test's data. An execution parked on a task token never ends
+    after a stop (moto waits for the token until the task's timeout), but it runs nothing either: once
+    no handler has been running for ``quiet`` seconds, what is still RUNNING is such a parked one.
     """
     running = [e for m in sfn.state_machines for e in m.executions if e.status == "RUNNING"]
     for execution in running:
         with contextlib.suppress(Exception):
             sfn.stop_execution(execution.execution_arn)
     deadline = time.monotonic() + timeout
+    quiet_since: float | None = None
     while any(e.status == "RUNNING" for e in running):
-        if time.monotonic() > deadline:
+        now = time.monotonic()
+        if aws.invocations_in_flight:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since >= quiet:
+            return
+        if now > deadline:
             names = ", ".join(e.name for e in running if e.status == "RUNNING")
-            raise RuntimeError(f"executions still running {timeout:.0f} s after being stopped: {names}")
+            raise RuntimeError(f"a handler still runs {timeout:.0f} s after its executions were stopped: {names}")
         time.sleep(0.01)
 
 
@@ -91,7 +101,7 @@ def empty(aws: EmbeddedAws) -> None:
     from relance.escalation import approvals
 
     b = _backends(aws)
-    _stop_executions(b["sfn"])      # first: a stopped execution's last task may still be writing
+    _stop_executions(aws, b["sfn"])      # first: a stopped execution's last task may still be writing
     for table in b["dynamodb"].tables.values():
         table.items.clear()
         for shard in [table.stream_shard] if table.stream_shard is not None else []:
