@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email
 import email.policy
+import io
 import logging
 import re
+from collections.abc import Iterator
 
 import pytest
 from faults_support import Season, seed
@@ -72,6 +75,26 @@ PERSONAL = ("compta@boulangerie.example", "+33612345678", "06 12 34 56 78", "4 r
             "jean@exemple.example", "FR7630006000011234567890189", "FR76 3000 6000 0112 3456 7890 189")
 
 
+@contextlib.contextmanager
+def relance_log_lines() -> Iterator[io.StringIO]:
+    """What the handlers' logger writes, whichever earlier test first configured it.
+
+    Powertools configures the ``relance`` logger once per process, with the ``sys.stdout`` of that moment:
+    when an earlier test created it under its own capture, capsys never sees its lines. Its handlers are
+    pointed at a buffer for the test (a logger created during the test writes to capsys instead).
+    """
+    buffer = io.StringIO()
+    handlers = [h for h in logging.getLogger("relance").handlers if isinstance(h, logging.StreamHandler)]
+    previous = [h.stream for h in handlers]
+    for handler in handlers:
+        handler.stream = buffer          # not setStream(): it flushes the old stream, maybe a closed capture
+    try:
+        yield buffer
+    finally:
+        for handler, stream in zip(handlers, previous, strict=True):
+            handler.stream = stream
+
+
 def test_the_logs_of_a_season_carry_no_personal_data(driver: SeasonDriver, caplog: pytest.LogCaptureFixture,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     caplog.set_level(logging.INFO)              # what the functions log at (POWERTOOLS_LOG_LEVEL)
@@ -86,10 +109,11 @@ def test_the_logs_of_a_season_carry_no_personal_data(driver: SeasonDriver, caplo
         if day == dt.date(2026, 4, 20):
             driver.ledger().record_payment("B1", __import__("decimal").Decimal("100.00"), day)
 
-    season.days(dt.date(2026, 4, 8), dt.date(2026, 5, 5), before=events)
+    with relance_log_lines() as logged:
+        season.days(dt.date(2026, 4, 8), dt.date(2026, 5, 5), before=events)
     assert season.sends()
     captured = capsys.readouterr()
-    text = "\n".join([captured.out, captured.err, caplog.text,
+    text = "\n".join([captured.out, captured.err, logged.getvalue(), caplog.text,
                       *(str(r.__dict__) for r in caplog.records)])
     assert "sent" in text                                     # the logs were captured
     leaks = [p for p in PERSONAL if p in text]
