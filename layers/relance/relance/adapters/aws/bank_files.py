@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from relance.adapters.aws.bank_store import DynamoBankStore
+from relance.adapters.aws.services import sns_subject
 from relance.bank import MAX_BYTES, BankFileError
 from relance.bank.service import TASK_STEP, import_statement
 from relance.errors import ValidationError
@@ -53,7 +54,7 @@ def sns_notify(sns: Any, topic: str | None) -> Any:
         attrs = {"step": TASK_STEP, "invoices": json.dumps(list(invoices))}
         if customer:
             attrs["customer"] = customer
-        sns.publish(TopicArn=topic, Subject=subject[:100], Message=message,
+        sns.publish(TopicArn=topic, Subject=sns_subject(subject), Message=message,
                     MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attrs.items()})
 
     return notify

@@ -13,6 +13,8 @@ import io
 import json
 from typing import Any
 
+from relance.adapters.aws.services import sns_subject
+
 BATCH_DAYS = 7        # the daily run gathers the queues of the last 7 days not batched yet (weekends, outages)
 
 
@@ -72,8 +74,8 @@ def batch_day(s3: Any, sns: Any, bucket: str, topic_arn: str, day: dt.date) -> d
               "À réception de l'avis de réception :",
               "  relance letter received FACTURE --step ETAPE --date AAAA-MM-JJ"]
     invoices = sorted({i for e in entries for i in e.get("invoices", [])})
-    sns.publish(TopicArn=topic_arn, Subject=f"Lettres recommandées à poster – {day.strftime('%d/%m/%Y')} – "
-                                            f"{len(entries)} lettre(s)"[:100],
+    sns.publish(TopicArn=topic_arn, Subject=sns_subject(f"Lettres recommandées à poster – "
+                                                        f"{day.strftime('%d/%m/%Y')} – {len(entries)} lettre(s)"),
                 Message="\n".join(lines),
                 MessageAttributes={"step": {"DataType": "String", "StringValue": "letters_to_post"},
                                    "customer": {"DataType": "String", "StringValue": "team"},

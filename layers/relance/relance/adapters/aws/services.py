@@ -7,6 +7,7 @@ Each adapter holds a boto3 client and translates the provider's "no for good" er
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -83,6 +84,19 @@ class SnsSms:
         return str(resp["MessageId"])
 
 
+SNS_SUBJECT_MAX = 99
+"""SNS takes subjects of fewer than 100 characters, on one line."""
+
+
+def sns_subject(text: str) -> str:
+    """``text`` as an SNS subject: one line, cut at a word with « … » when too long (never mid-word)."""
+    line = " ".join(text.split())
+    if len(line) <= SNS_SUBJECT_MAX:
+        return line
+    kept = textwrap.shorten(line, width=SNS_SUBJECT_MAX - 2, placeholder="")
+    return (kept.rstrip(" ,;:–-") or line[:SNS_SUBJECT_MAX - 2]) + " …"
+
+
 @dataclass
 class SnsTopic:
     """:class:`relance.ports.Topic` on an SNS topic."""
@@ -91,7 +105,7 @@ class SnsTopic:
     topic_arn: str
 
     def publish(self, subject: str, message: str, attributes: Mapping[str, str] | None = None) -> str:
-        request: dict[str, Any] = {"TopicArn": self.topic_arn, "Subject": subject[:100], "Message": message}
+        request: dict[str, Any] = {"TopicArn": self.topic_arn, "Subject": sns_subject(subject), "Message": message}
         if attributes:
             request["MessageAttributes"] = {k: {"DataType": "String", "StringValue": v}
                                             for k, v in attributes.items()}
