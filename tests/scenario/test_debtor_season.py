@@ -52,6 +52,9 @@ def test_already_paid_holds_the_ladder_for_the_pause_then_it_resumes(season: Sea
     paused = [e for e in result.lines if e["kind"] == "paused" and e["customer"] == "C1"]
     assert len(paused) == 1 and "until 2026-05-07" in paused[0]["reason"]
     assert ("2026-04-30", "C1") in _tasks(result)
+    # the history says when the ladder took up again, once, with the reminder that went out that day
+    resumed = [(e["date"], e["reason"]) for e in result.lines if e["kind"] == "resumed" and e["customer"] == "C1"]
+    assert resumed == [("2026-05-11", "pause until 2026-05-07 ended with no payment")]
 
 
 def test_already_paid_then_the_transfer_arrives_stops_the_ladder(season: Season) -> None:
@@ -70,6 +73,7 @@ def test_a_promise_holds_the_ladder_until_the_date_given(season: Season) -> None
     assert not [d for d, _ in sends if "2026-04-24" <= d <= "2026-05-12"]
     assert ("2026-05-13", "firm") in sends
     assert ("2026-04-24", "C2") not in _tasks(result)          # within the limit: no work for the team
+    assert [e["date"] for e in result.lines if e["kind"] == "resumed" and e["customer"] == "C2"] == ["2026-05-13"]
 
 
 def test_a_dispute_holds_the_ladder_and_tells_the_team(season: Season) -> None:

@@ -350,7 +350,8 @@ class Dispatcher:
         entries = []
         for record, due in claimed:
             step_id = due.step.id
-            events = [(run_date, "sent", {"step": step_id, "channel": r.channel, "to": r.to,
+            events: list[Event] = [*_resumed_after_pause(record, run_date)]
+            events += [(run_date, "sent", {"step": step_id, "channel": r.channel, "to": r.to,
                                           "message_id": r.message_id, "subject": message.subject,
                                           "invoices": list(message.invoice_ids), **r.extra}) for r in receipts]
             events += [(run_date, "send_refused", {"step": step_id, "reason": why}) for why in refusals]
@@ -619,6 +620,18 @@ def _stale(claim: Claim, run_date: dt.date) -> bool:
     if claimed_on and dt.date.fromisoformat(str(claimed_on)) < run_date:
         return True
     return time.time() - int(claim.claimed_at) > CLAIM_LEASE_SECONDS
+
+
+def _resumed_after_pause(record: InvoiceRecord, run_date: dt.date) -> list[Event]:
+    """A ``resumed`` event on the first send after a promise or a « déjà payé » pause ran out unpaid.
+
+    Those pauses end by themselves on their date (no one resumes them): the history says when the ladder
+    took up again, once, in the same write as the send.
+    """
+    until = record.promise_until
+    if until is None or until >= run_date or any(s.date > until for s in record.sent):
+        return []
+    return [(run_date, "resumed", {"reason": f"pause until {until.isoformat()} ended with no payment"})]
 
 
 def _with(record: InvoiceRecord, **changes: Any) -> InvoiceRecord:
