@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from relance_dev.embedded.shared import SHARED
+from relance_dev.embedded import moto_internals
+from relance_dev.embedded.moto_internals import PatchError
+from relance_dev.embedded.shared import SHARED, empty, fingerprint
 
 
 def test_what_a_test_wrote_is_gone_for_the_next_one_and_the_resources_stay() -> None:
@@ -93,3 +95,25 @@ def test_a_task_still_running_when_the_test_ends_writes_before_the_next_test_is_
     # Then the late write landed before the emptying, not in the next test's data
     assert release.is_set()
     assert again.client("dynamodb").scan(TableName=table)["Items"] == []
+
+
+def test_emptying_refuses_a_moto_it_was_not_written_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the shared deployment, on the pinned moto
+    aws = SHARED.get()
+    from moto.sqs.models import sqs_backends
+
+    # When moto is not the pinned one, or a store emptying reads has moved
+    monkeypatch.setattr(moto_internals, "PINNED_MOTO", "0.0.1")
+    with pytest.raises(PatchError, match=r"emptying the shared embedded AWS .* moto 5\.2\.5 is installed"):
+        empty(aws)
+    with pytest.raises(PatchError, match="emptying"):
+        fingerprint(aws)
+    monkeypatch.undo()
+    queue = next(iter(sqs_backends[aws.account_id][aws.region].queues.values()))
+    monkeypatch.delattr(queue, "_messages")
+
+    # Then emptying raises, naming the store, never a silent half-emptying
+    with pytest.raises(PatchError, match="_messages"):
+        empty(aws)
+    monkeypatch.undo()
+    empty(aws)

@@ -9,6 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from relance.errors import RelanceError
 from relance_dev.embedded.embedded import NOT_EMULATED, OPT_MOUNTS, EmbeddedAws
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -18,14 +19,16 @@ def check_function_env(embedded: EmbeddedAws) -> list[str]:
     """Problems with the environment of every function (empty when all is well).
 
     A value is checked by what it looks like or by its variable's name: table names, queue URLs,
-    topic / state machine / secret ARNs, bucket names, the SES configuration set, ``/opt`` folders
-    (the layer's content), email addresses (``SENDER_EMAIL`` must be a verified SES identity), and
-    anything that points at a resource the embedded AWS did not emulate.
+    topic / state machine / secret / function ARNs, bucket names, the SES configuration set must name a
+    resource *of this deployment* (by its id, name, URL or ARN) that exists; ``/opt`` folders (the
+    layer's content), email addresses (``SENDER_EMAIL`` must be a verified SES identity), and anything
+    that points at a resource the embedded AWS did not emulate are checked too.
     """
     problems: list[str] = []
+    known = _identifiers(embedded)
     for logical in embedded.functions:
         for var, value in sorted(embedded.function_env(logical).items()):
-            problem = _problem(embedded, var, value)
+            problem = _problem(embedded, var, value, known)
             if problem:
                 problems.append(f"{logical}: {var}={value!r}: {problem}")
     return problems
@@ -35,7 +38,19 @@ OPTIONAL_PREFIXES = ("COMPANY_LEGAL_FORM", "COMPANY_SHARE_CAPITAL", "COMPANY_RCS
                      "MEDIATOR_")
 
 
-def _problem(aws: EmbeddedAws, var: str, value: str) -> str | None:
+def _identifiers(aws: EmbeddedAws) -> set[str]:
+    """Every way a value may name a resource of the deployment: physical ids and attributes (ARN, name, URL)."""
+    known = set(aws.resources.values())
+    for logical in aws.resources:
+        for attribute in ("Arn", "Name", "QueueName", "QueueUrl", "TopicName", "TopicArn", "Id"):
+            try:
+                known.add(aws.attr(logical, attribute))
+            except RelanceError:
+                continue
+    return known
+
+
+def _problem(aws: EmbeddedAws, var: str, value: str, known: set[str]) -> str | None:
     if NOT_EMULATED in value:
         return "points at a resource the embedded AWS does not emulate"
     if not value:
@@ -45,6 +60,9 @@ def _problem(aws: EmbeddedAws, var: str, value: str) -> str | None:
     check = _check_for(var, value)
     if check is None:
         return None
+    kind = _KINDS.get(check)
+    if kind is not None and value not in known:
+        return f"is no {kind} of stack {aws.stack_name}"
     try:
         return check(aws, value)
     except ClientError as exc:
@@ -150,6 +168,19 @@ _ARN_CHECKS: dict[str, Callable[[EmbeddedAws, str], str | None]] = {
     "lambda": _function,
     "s3": _bucket,
 }
+
+
+_KINDS: dict[Callable[[EmbeddedAws, str], str | None], str] = {
+    _table: "table",
+    _queue: "queue",
+    _topic: "topic",
+    _state_machine: "state machine",
+    _secret: "secret",
+    _function: "function",
+    _bucket: "bucket",
+    _configuration_set: "configuration set",
+}
+"""The checks whose value must name a resource of the deployment, and what they call it."""
 
 
 def describe(aws: EmbeddedAws) -> dict[str, Any]:

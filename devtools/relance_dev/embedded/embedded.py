@@ -382,8 +382,13 @@ class EmbeddedAws:
 
         Covers ``lambda.invoke`` from boto3 and Step Functions ``lambda:invoke`` tasks. A handler that
         raises gives ``FunctionError: Unhandled`` with the Lambda error payload, as in AWS.
-        Functions this template does not declare keep moto's echo behaviour.
+        Functions this template does not declare keep moto's echo behaviour. The patched moto method is
+        checked first (:func:`relance_dev.embedded.moto_internals.check_lambda_invoke`: PatchError if
+        it cannot apply).
         """
+        from relance_dev.embedded.moto_internals import check_lambda_invoke
+
+        check_lambda_invoke()
         from moto.awslambda_simple.models import LambdaSimpleBackend
 
         original = LambdaSimpleBackend.invoke
@@ -418,6 +423,7 @@ class EmbeddedAws:
                 return json.dumps(payload).encode()
             return json.dumps(result, default=str).encode()
 
+        invoke.__wrapped__ = original  # type: ignore[attr-defined]  # what a nested check inspects
         LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]
         try:
             yield self
@@ -913,6 +919,20 @@ def _alarm(aws: EmbeddedAws, logical: str, props: dict[str, Any]) -> tuple[str, 
     return name, {"Arn": f"arn:aws:cloudwatch:{aws.region}:{aws.account_id}:alarm:{name}"}
 
 
+def _dashboard(aws: EmbeddedAws, logical: str, props: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """``put_dashboard``, after checking the body is JSON with widgets (what CloudWatch refuses otherwise)."""
+    name = str(props.get("DashboardName") or aws._physical_name(logical, 255))
+    body = str(props["DashboardBody"])
+    try:
+        widgets = json.loads(body)["widgets"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise RelanceError(f"DashboardBody is not a dashboard: {exc}", where=logical) from exc
+    if not isinstance(widgets, list) or not widgets:
+        raise RelanceError("DashboardBody has no widgets", where=logical)
+    aws.client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=body)
+    return name, {"DashboardName": name}
+
+
 _PROVISIONERS: dict[str, Provisioner] = {
     "AWS::DynamoDB::Table": _table,
     "AWS::SQS::Queue": _queue,
@@ -933,6 +953,7 @@ _PROVISIONERS: dict[str, Provisioner] = {
     "AWS::Logs::LogGroup": _log_group,
     "AWS::IAM::Role": _role_resource,
     "AWS::CloudWatch::Alarm": _alarm,
+    "AWS::CloudWatch::Dashboard": _dashboard,
 }
 SUPPORTED_TYPES = frozenset(_PROVISIONERS)
 

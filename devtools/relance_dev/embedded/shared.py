@@ -9,8 +9,14 @@ the infrastructure itself (a resource created, deleted or reconfigured: see :fun
 the deployment thrown away, and the next test a fresh one, so tests stay independent.
 
 :func:`relance_dev.embedded.embedded_aws` (a private deployment) closes the shared one first: moto's
-backends are process-wide, two deployments of the same stack cannot coexist. Empties through moto's
-backends (moto is pinned: pyproject.toml).
+backends are process-wide, two deployments of the same stack cannot coexist.
+
+Emptying and the fingerprint read moto's backend objects directly (public module-level ``*_backends``,
+but private stores inside them: ``Queue._messages``, ``Queue._pending_messages``, ``Topic._policy_json``,
+``FakeBucket.multiparts``...). They are tied to the pinned moto: :func:`_backends` checks the version
+first, and a store that moved raises :class:`relance_dev.embedded.moto_internals.PatchError` naming it.
+What is fragile: a new moto store of sent or written data that :func:`empty` does not know would leak
+from one test into the next without any error; the version check is what guards against that.
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ import time
 from typing import Any, cast
 
 from relance_dev.embedded.embedded import MOTO_CONFIG, EmbeddedAws
+from relance_dev.embedded.moto_internals import check_version, reading_stores
+
+_WHAT = "emptying the shared embedded AWS (relance_dev.embedded.shared)"
 
 
 def _digest(value: Any) -> str:
@@ -37,6 +46,7 @@ def _backends(aws: EmbeddedAws) -> dict[str, Any]:
     from moto.sqs.models import sqs_backends
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
+    check_version(_WHAT)
     a, r = aws.account_id, aws.region
     return {"dynamodb": dynamodb_backends[a][r], "s3": s3_backends[a]["aws"], "sqs": sqs_backends[a][r],
             "sns": sns_backends[a][r], "ses": ses_backends[a][r], "sfn": stepfunctions_parser_backends[a][r],
@@ -46,7 +56,14 @@ def _backends(aws: EmbeddedAws) -> dict[str, Any]:
 def fingerprint(aws: EmbeddedAws) -> str:
     """The infrastructure's configuration (not its data): equal before and after a test that only used it."""
     b = _backends(aws)
-    state = {
+    with reading_stores(_WHAT):
+        state = _configuration(b)
+    state["resources"] = aws.resources
+    return _digest(state)
+
+
+def _configuration(b: dict[str, Any]) -> dict[str, Any]:
+    return {
         "tables": {n: (t.schema, t.attr, [i.name for i in t.global_indexes], t.ttl, t.stream_specification,
                        t.billing_mode, t.deletion_protection_enabled) for n, t in b["dynamodb"].tables.items()},
         "buckets": {n: (x.policy, x.versioning_status, x.rules, x.public_access_block, x.encryption,
@@ -61,9 +78,7 @@ def fingerprint(aws: EmbeddedAws) -> str:
         "machines": {m.arn: m.definition for m in b["sfn"].state_machines},
         "secrets": {n: (s.default_version_id, s.secret_string, s.deleted_date)
                     for n, s in b["secrets"].secrets.items()},
-        "resources": aws.resources,
     }
-    return _digest(state)
 
 
 def _stop_executions(aws: EmbeddedAws, sfn: Any, timeout: float = 30.0, quiet: float = 0.2) -> None:
@@ -101,6 +116,18 @@ def empty(aws: EmbeddedAws) -> None:
     from relance.escalation import approvals
 
     b = _backends(aws)
+    with reading_stores(_WHAT):
+        _clear_stores(aws, b)
+    aws.extra_env = {}
+    if aws.iam is not None:
+        aws.iam.denied.clear()      # what a test was refused is that test's
+    aws._modules.clear()            # handlers imported afresh, as after a new deployment
+    runtime.reset_clients()
+    approvals.forget_keys()
+
+
+def _clear_stores(aws: EmbeddedAws, b: dict[str, Any]) -> None:
+    """What tests wrote, out of moto's stores (the resources and their configuration stay)."""
     _stop_executions(aws, b["sfn"])      # first: a stopped execution's last task may still be writing
     for table in b["dynamodb"].tables.values():
         table.items.clear()
@@ -117,16 +144,11 @@ def empty(aws: EmbeddedAws) -> None:
     for topic in b["sns"].topics.values():
         topic.sent_notifications.clear()
     b["ses"].sent_messages.clear()
-    b["ses"].sent_message_count = 0
-    b["ses"].rejected_messages_count = 0
+    for counter in ("sent_message_count", "rejected_messages_count"):
+        getattr(b["ses"], counter)  # raises if moto renamed it: setting it would silently make a new one
+        setattr(b["ses"], counter, 0)
     for machine in b["sfn"].state_machines:
         machine.executions.clear()
-    aws.extra_env = {}
-    if aws.iam is not None:
-        aws.iam.denied.clear()      # what a test was refused is that test's
-    aws._modules.clear()            # handlers imported afresh, as after a new deployment
-    runtime.reset_clients()
-    approvals.forget_keys()
 
 
 class SharedEmbeddedAws:
