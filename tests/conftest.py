@@ -51,9 +51,24 @@ def embedded(shared_embedded: SharedEmbeddedAws) -> EmbeddedAws:
 @pytest.fixture(scope="session", autouse=True)
 def retries_without_waiting() -> Iterator[None]:
     """botocore retries throttled calls as configured (runtime's adaptive mode), without sleeping."""
+    import importlib.metadata
+    import inspect
+
     from botocore import endpoint
     from botocore.retries import bucket
 
+    from relance_dev.simulate.fastmoto import PINNED
+
+    # Two botocore internals, checked before they are replaced: a botocore that moved them fails here, by name.
+    installed = importlib.metadata.version("botocore")
+    where = f"retries_without_waiting (tests/conftest.py), written for botocore {PINNED['botocore']}"
+    if installed != PINNED["botocore"]:
+        raise RuntimeError(f"{where}: botocore {installed} is installed")
+    if getattr(endpoint, "time", None) is not time:
+        raise RuntimeError(f"{where}: botocore.endpoint no longer sleeps through its module global 'time'")
+    sleep_amount = getattr(bucket.TokenBucket, "_sleep_amount", None)
+    if sleep_amount is None or list(inspect.signature(sleep_amount).parameters) != ["self", "amount"]:
+        raise RuntimeError(f"{where}: botocore.retries.bucket.TokenBucket._sleep_amount(self, amount) changed")
     awake = types.SimpleNamespace(**{**vars(time), "sleep": lambda seconds: None})
     with mock.patch.object(endpoint, "time", awake), \
             mock.patch.object(bucket.TokenBucket, "_sleep_amount", lambda self, amount: 0):
