@@ -39,9 +39,12 @@ Reference = Annotated[OneLine, Field(max_length=100)]
 
 
 class Body(BaseModel):
-    """Strict request body: unknown fields are refused (a typo must not be silently ignored)."""
+    """Strict request body: unknown fields are refused (a typo must not be silently ignored).
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    ``defer_build``: a body's validator is built on the first request that sends it, not at cold start.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 # ---------------------------------------------------------------------------- requests
