@@ -154,12 +154,18 @@ class OutcomeIn(Body):
 
 
 # ---------------------------------------------------------------------------- responses
-class ErrorOut(BaseModel):
+class Out(BaseModel):
+    """Base of the response models; built on the first request that returns one (``defer_build``)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class ErrorOut(Out):
     error: str
     field: str | None = None
 
 
-class CustomerOut(BaseModel):
+class CustomerOut(Out):
     id: str
     name: str
     kind: str
@@ -173,12 +179,12 @@ class CustomerOut(BaseModel):
     email_bounced: bool = False
 
 
-class AmountOnDate(BaseModel):
+class AmountOnDate(Out):
     date: str
     amount: str
 
 
-class InvoiceOut(BaseModel):
+class InvoiceOut(Out):
     id: str
     customer: str
     issued: str
@@ -202,7 +208,7 @@ class InvoiceOut(BaseModel):
     contract_rate: str | None = None
 
 
-class PaymentOut(BaseModel):
+class PaymentOut(Out):
     invoice: InvoiceOut
     applied: str = Field(description="Part of the payment that reduced the balance.")
     credit: str = Field(description="Part beyond the balance, kept as a credit.")
@@ -210,18 +216,18 @@ class PaymentOut(BaseModel):
                                                       "was booked by the first request with this key.")
 
 
-class EventOut(BaseModel):
+class EventOut(Out):
     date: str
     kind: str
     details: dict[str, str]
 
 
-class HistoryOut(BaseModel):
+class HistoryOut(Out):
     invoice: str
     events: list[EventOut]
 
 
-class LifecycleOut(BaseModel):
+class LifecycleOut(Out):
     status: str
     label: str
     action: Literal["payment", "paused", "resumed", "cancelled", "noted", "duplicate"]
@@ -229,7 +235,7 @@ class LifecycleOut(BaseModel):
     task: bool = False
 
 
-class OutcomeOut(BaseModel):
+class OutcomeOut(Out):
     case_id: str
     outcome: str
     amount: str
