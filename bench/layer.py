@@ -3,8 +3,10 @@
 The layer is built by ``layers/relance/Makefile`` itself (what ``sam build`` runs): arm64 wheels for the
 zipped size, this machine's wheels for timing (arm64 wheels do not load on x86_64). Cold imports run in a
 fresh interpreter (``python -S``: stdlib only) with, on ``sys.path``, the function folder, that layer and
-boto3/botocore (which the Lambda runtime provides). As in Lambda, where the read-only ``/opt`` cannot
-cache bytecode (``PYTHONDONTWRITEBYTECODE``), the import uses only the ``.pyc`` files the layer ships.
+boto3/botocore (which the Lambda runtime provides), and Lambda's environment (``LAMBDA_TASK_ROOT`` set: the
+Tracer patches botocore as it does in Lambda). As in Lambda, where the read-only ``/opt`` cannot cache
+bytecode (``PYTHONDONTWRITEBYTECODE``), the import uses only the ``.pyc`` files the layer ships. The floor
+(boto3 and the Powertools Logger, Tracer and Metrics alone) is timed in the same rounds, for reference.
 """
 
 from __future__ import annotations
@@ -29,10 +31,20 @@ RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "
 _IMPORT = """
 import sys, time
 sys.path[:0] = {paths!r}
-started = time.perf_counter()
-import app
-print(round((time.perf_counter() - started) * 1000, 2))
+started, cpu = time.perf_counter(), time.process_time()
+import {module}
+print(round((time.perf_counter() - started) * 1000, 2), round((time.process_time() - cpu) * 1000, 2))
 """
+
+# The floor: what any handler of ours pays before its own code, boto3 and the Powertools trio as
+# observability.powertools() builds them (Tracer patching botocore only). Timed in the same rounds as the
+# handlers, so that a busy machine's figures can be read against it.
+_FLOOR = """
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+logger, tracer, metrics = Logger(), Tracer(patch_modules=["botocore"]), Metrics()
+"""
+FLOOR = "(floor: boto3 + Powertools)"
 
 _FIRST_PDF = """
 import sys, time
@@ -96,14 +108,21 @@ def _function_env(name: str) -> dict[str, str]:
     return env
 
 
-def _import_ms(function: str, paths: list[str], env: dict[str, str]) -> tuple[float | None, str]:
-    code = _IMPORT.format(paths=[str(FUNCTIONS / function), *paths])
+def _import_ms(function: str, paths: list[str], env: dict[str, str],
+               floor: Path | None = None) -> tuple[tuple[float, float] | None, str]:
+    """(wall ms, CPU ms) of ``import app`` of ``function`` in a fresh interpreter, or (None, error).
+
+    ``floor``: a folder holding the floor module instead of a function's ``app.py``.
+    """
+    folder, module = (floor, "floor") if floor is not None else (FUNCTIONS / function, "app")
+    code = _IMPORT.format(paths=[str(folder), *paths], module=module)
     proc = subprocess.run([sys.executable, "-S", "-c", code], env=env, capture_output=True, text=True,
                           timeout=120, cwd=tempfile.gettempdir())
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["failed"])[-1]
         return None, last[:300]
-    return float(proc.stdout.strip().splitlines()[-1]), ""
+    wall, cpu = proc.stdout.strip().splitlines()[-1].split()
+    return (float(wall), float(cpu)), ""
 
 
 def _supplement(root: Path, error: str) -> Path | None:
@@ -146,38 +165,59 @@ def first_pdf(paths: list[str], repeats: int, function: str = "dispatch") -> dic
             error = ((proc.stderr.strip().splitlines() or ["failed"])[-1])[:300]
             break
         times.append(float(proc.stdout.strip().splitlines()[-1]))
-    return {"ms": statistics.median(times) if times else None, "error": error}
+    return {"ms": statistics.median(times) if times else None, "min_ms": min(times) if times else None,
+            "repeats": len(times), "error": error}
 
 
 def cold_imports(paths: list[str], repeats: int, scratch: Path) -> dict[str, Any]:
-    """Median import time of each handler (ms), fresh interpreter each time; and the errors, if any.
+    """Each handler's import time (ms) in a fresh interpreter, as Lambda's init runs it; and the errors.
 
-    A handler that fails to import is retried with the missing package taken from this venv (so the
-    other costs are still measured); the failure stays in ``errors``.
+    ``repeats`` rounds; each round imports every handler once, and the floor (boto3 + Powertools) once,
+    so that a burst of load on a shared machine hits them alike. ``ms`` is the median wall time per
+    handler; ``min_ms`` the fastest round, ``cpu_ms`` the median CPU time of the import. A handler that
+    fails to import is retried with the missing package taken from this venv (so the other costs are
+    still measured); the failure stays in ``errors``.
     """
-    out: dict[str, Any] = {"ms": {}, "errors": {}}
-    for function in sorted(p.name for p in FUNCTIONS.iterdir() if (p / "app.py").is_file()):
-        env = _function_env(function)
-        times: list[float] = []
-        search = list(paths)
-        for _ in range(repeats):
-            ms, error = _import_ms(function, search, env)
+    functions = sorted(p.name for p in FUNCTIONS.iterdir() if (p / "app.py").is_file())
+    floor = scratch / "floor"
+    floor.mkdir(exist_ok=True)
+    (floor / "floor.py").write_text(_FLOOR, encoding="utf-8")
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in (*functions, FLOOR)}
+    errors: dict[str, str] = {}
+    search = list(paths)
+    for _ in range(repeats):
+        for name in samples:
+            if name in errors and not samples[name]:
+                continue                       # failed even with the venv's packages: not timed
+            env = _function_env("dispatch" if name == FLOOR else name)
+            timed, error = _import_ms(name, search, env, floor if name == FLOOR else None)
             for _fix in range(3):
-                if ms is not None:
+                if timed is not None:
                     break
-                out["errors"].setdefault(function, error)
+                errors.setdefault(name, error)
                 extra = _supplement(scratch, error)
                 if extra is None:
                     break
                 if str(extra) not in search:
                     search.append(str(extra))
-                ms, error = _import_ms(function, search, env)
-            if ms is None:
-                out["errors"][function] = f"{out['errors'].get(function, '')} | {error}"
-                break
-            times.append(ms)
-        if times:
-            out["ms"][function] = statistics.median(times)
+                timed, error = _import_ms(name, search, env, floor if name == FLOOR else None)
+            if timed is None:
+                errors[name] = f"{errors.get(name, '')} | {error}"
+                continue
+            samples[name].append(timed)
+    timed_ones = {name: runs for name, runs in samples.items() if runs}
+    out: dict[str, Any] = {
+        "ms": {name: statistics.median(w for w, _ in runs) for name, runs in timed_ones.items() if name != FLOOR},
+        "min_ms": {name: min(w for w, _ in runs) for name, runs in timed_ones.items() if name != FLOOR},
+        "cpu_ms": {name: statistics.median(c for _, c in runs) for name, runs in timed_ones.items() if name != FLOOR},
+        "repeats": repeats,
+        "errors": errors,
+    }
+    if FLOOR in timed_ones:
+        runs = timed_ones[FLOOR]
+        out["floor"] = {"ms": statistics.median(w for w, _ in runs), "min_ms": min(w for w, _ in runs),
+                        "cpu_ms": statistics.median(c for _, c in runs),
+                        "what": "boto3 + Powertools Logger, Tracer(patch_modules=['botocore']), Metrics"}
     return out
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 
-import holidays
+# ``holidays`` (~20 ms to import, every country's module) is imported by the functions that read it:
+# handlers that never ask for a business day do not pay for it at their cold start.
 
 # Department numbers people actually write -> the subdivision code of the ``holidays`` package.
 _SUBDIVISION_ALIASES = {("FR", "67"): "6AE", ("FR", "68"): "6AE"}
@@ -20,6 +21,8 @@ _SUBDIVISION_ALIASES = {("FR", "67"): "6AE", ("FR", "68"): "6AE"}
 
 def supported_subdivisions(country: str) -> tuple[str, ...]:
     """Subdivision codes accepted for ``country`` (ours, the package's and its aliases); () if unknown."""
+    import holidays
+
     supported = holidays.list_supported_countries().get(country)
     if supported is None:
         return ()
@@ -31,6 +34,8 @@ def supported_subdivisions(country: str) -> tuple[str, ...]:
 
 
 def is_supported_country(country: str) -> bool:
+    import holidays
+
     return country in holidays.list_supported_countries()
 
 
@@ -57,6 +62,8 @@ class BusinessCalendar:
         found = self._holidays.get(year)
         if found is None:
             if self.skip_holidays:
+                import holidays
+
                 subdiv = _SUBDIVISION_ALIASES.get((self.country, self.subdivision or ""), self.subdivision)
                 found = frozenset(holidays.country_holidays(self.country, subdiv=subdiv, years=year))
             else:

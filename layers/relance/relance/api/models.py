@@ -39,9 +39,12 @@ Reference = Annotated[OneLine, Field(max_length=100)]
 
 
 class Body(BaseModel):
-    """Strict request body: unknown fields are refused (a typo must not be silently ignored)."""
+    """Strict request body: unknown fields are refused (a typo must not be silently ignored).
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    ``defer_build``: a body's validator is built on the first request that sends it, not at cold start.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 # ---------------------------------------------------------------------------- requests
@@ -151,12 +154,18 @@ class OutcomeIn(Body):
 
 
 # ---------------------------------------------------------------------------- responses
-class ErrorOut(BaseModel):
+class Out(BaseModel):
+    """Base of the response models; built on the first request that returns one (``defer_build``)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class ErrorOut(Out):
     error: str
     field: str | None = None
 
 
-class CustomerOut(BaseModel):
+class CustomerOut(Out):
     id: str
     name: str
     kind: str
@@ -170,12 +179,12 @@ class CustomerOut(BaseModel):
     email_bounced: bool = False
 
 
-class AmountOnDate(BaseModel):
+class AmountOnDate(Out):
     date: str
     amount: str
 
 
-class InvoiceOut(BaseModel):
+class InvoiceOut(Out):
     id: str
     customer: str
     issued: str
@@ -199,7 +208,7 @@ class InvoiceOut(BaseModel):
     contract_rate: str | None = None
 
 
-class PaymentOut(BaseModel):
+class PaymentOut(Out):
     invoice: InvoiceOut
     applied: str = Field(description="Part of the payment that reduced the balance.")
     credit: str = Field(description="Part beyond the balance, kept as a credit.")
@@ -207,18 +216,18 @@ class PaymentOut(BaseModel):
                                                       "was booked by the first request with this key.")
 
 
-class EventOut(BaseModel):
+class EventOut(Out):
     date: str
     kind: str
     details: dict[str, str]
 
 
-class HistoryOut(BaseModel):
+class HistoryOut(Out):
     invoice: str
     events: list[EventOut]
 
 
-class LifecycleOut(BaseModel):
+class LifecycleOut(Out):
     status: str
     label: str
     action: Literal["payment", "paused", "resumed", "cancelled", "noted", "duplicate"]
@@ -226,7 +235,7 @@ class LifecycleOut(BaseModel):
     task: bool = False
 
 
-class OutcomeOut(BaseModel):
+class OutcomeOut(Out):
     case_id: str
     outcome: str
     amount: str

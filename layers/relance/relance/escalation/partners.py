@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-import yaml
-
 from relance.errors import RelanceError
 from relance.paths import policies_dir
 
@@ -49,6 +47,8 @@ def partners_file() -> Path:
 
 def load_partners(path: Path | None = None) -> list[Partner]:
     """Read and check the partners file; errors name the file and the entry."""
+    import yaml  # here: only the tasks that route a case read the partners
+
     path = path or partners_file()
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from relance.errors import RelanceError
-from relance.escalation import approvals, casefile, decisions, partners
+from relance.escalation import approvals, decisions, partners
 from relance.escalation.outcome import record_outcome
 from relance.escalation.services import APPROVAL_BASE_URL, APPROVAL_SECRET_ARN, Services, env, today_in_paris
 from relance.models import InvoiceStatus
@@ -51,6 +51,10 @@ def _extra(case_item: Mapping[str, Any], **more: Any) -> dict[str, Any]:
 def _store_case_file(services: Services, case: Mapping[str, Any], today: dt.date,
                      partner_id: str) -> tuple[dict[str, Any], bytes]:
     """Compute the case file on ``today`` and store it (JSON + PDF) under ``cases/<case id>/``."""
+    # Here, not at the top: the case file needs the dispatcher's invoice lines (rendering, policies), which
+    # the other tasks of the escalation (approval, outcome...) never load in a fresh container.
+    from relance.escalation import casefile
+
     customer = services.customer(case["customer"])
     records = services.records(case["invoices"])
     partner = partners.resolve(partner_id)

@@ -23,8 +23,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol
 
-import yaml
-
 from relance.errors import RateMissingError, RelanceError
 
 ENV_RATES_FILE = "RELANCE_RATES_FILE"
@@ -287,6 +285,8 @@ def _optional(path: str, where: str, entry: dict[str, Any], key: str) -> str | N
 
 def parse_table(text: str, path: str) -> RateTable:
     """Parse and check the YAML text of a rate table; errors name the file and the entry."""
+    import yaml  # here, not at the top: only the first penalty computed in a process reads the table
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -7,9 +7,10 @@ scalars resolve exactly as usual) and build the Python values ourselves.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:   # imported where a file is read: a handler that loads no policy does not pay for it
+    import yaml
 
 
 class LineDict(dict[str, Any]):
@@ -48,6 +49,8 @@ def _line(node: yaml.Node) -> int:
 def parse_yaml(text: str) -> tuple[Any, list[YamlProblem]]:
     """Parse one YAML document. Returns (value, problems): duplicate keys and non-string keys are problems
     (the value keeps the first occurrence); a syntax error raises YamlProblem."""
+    import yaml
+
     loader = yaml.SafeLoader(text)
     try:
         try:
@@ -73,6 +76,8 @@ MAX_NODES = 100_000   # aliases can expand a small file exponentially ("billion 
 
 def _build(loader: yaml.SafeLoader, node: yaml.Node, problems: list[YamlProblem], depth: int,
            count: list[int]) -> Any:
+    import yaml
+
     count[0] += 1
     if depth > MAX_DEPTH:
         raise YamlProblem(_line(node), "YAML nesting is too deep (recursive alias?)")

@@ -10,15 +10,14 @@ import datetime as dt
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-import jinja2
-from jinja2 import pass_context
-from jinja2.runtime import Context
+from typing import TYPE_CHECKING, Any
 
 from relance import paths
 from relance.errors import RelanceError
 from relance.rendering import formatting
+
+if TYPE_CHECKING:   # jinja2 is imported with the first Templates: a handler that renders nothing never loads it
+    from jinja2.runtime import Context
 
 AUTOESCAPED = (".html.j2", ".letter.j2")
 
@@ -28,27 +27,22 @@ def _lang(context: Context) -> str:
     return value if isinstance(value, str) else "fr"
 
 
-@pass_context
 def _eur(context: Context, value: Decimal | int | str) -> str:
     return formatting.eur(value, _lang(context))
 
 
-@pass_context
 def _date_long(context: Context, value: dt.date) -> str:
     return formatting.date_long(value, _lang(context))
 
 
-@pass_context
 def _date_short(context: Context, value: dt.date) -> str:
     return formatting.date_short(value, _lang(context))
 
 
-@pass_context
 def _rate(context: Context, value: Decimal | None) -> str:
     return formatting.rate(value, _lang(context))
 
 
-@pass_context
 def _number(context: Context, value: Decimal | int) -> str:
     return formatting.number(value, _lang(context))
 
@@ -61,6 +55,8 @@ class Templates:
     """A templates folder: its jinja2 environment and the set of template names it holds."""
 
     def __init__(self, root: Path) -> None:
+        import jinja2
+
         self.root = root
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(root), encoding="utf-8"),
@@ -72,8 +68,10 @@ class Templates:
             auto_reload=False,
             cache_size=2000,
         )
+        with_context = jinja2.pass_context     # the filters read the template's ``language``
         self.env.filters.update(
-            eur=_eur, date_long=_date_long, date_short=_date_short, rate=_rate, number=_number,
+            eur=with_context(_eur), date_long=with_context(_date_long), date_short=with_context(_date_short),
+            rate=with_context(_rate), number=with_context(_number),
             iban=formatting.iban, address_lines=formatting.address_lines, one_line=formatting.one_line,
         )
         self.names = frozenset(self.env.list_templates(extensions=["j2"]))
@@ -91,6 +89,8 @@ class Templates:
 
     def render(self, name: str, variables: dict[str, Any]) -> str:
         """Render one template; a template error becomes a RelanceError naming the file and line."""
+        import jinja2
+
         try:
             return self.env.get_template(name).render(variables)
         except jinja2.TemplateSyntaxError as exc:

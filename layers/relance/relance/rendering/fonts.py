@@ -11,15 +11,15 @@ which would bring letters from ~160/s down to ~7/s. So:
 - each style is parsed once per process (:func:`_prototype`) and every document gets a cheap copy;
 - the font program embedded in a document always holds a base set of glyphs (ASCII, the French letters
   and signs) plus whatever else the document uses: nearly every letter embeds the same program, which is
-  subset and compressed once per process (:func:`_program`). The document's own tables (widths, Unicode
-  map) still list only the glyphs it uses. :class:`UnicodePDF` writes these font objects itself
-  (:class:`_Producer`), the rest of the file is fpdf2's.
+  subset and compressed once per process (:func:`_program`); the base program of each style is computed
+  when the layer is built (:mod:`relance.rendering.font_program`), so a container's first letter does not
+  subset it. The document's own tables (widths, Unicode map) still list only the glyphs it uses.
+  :class:`UnicodePDF` writes these font objects itself (:class:`_Producer`), the rest of the file is fpdf2's.
 """
 
 from __future__ import annotations
 
 import copy
-import io
 import zlib
 from collections.abc import Iterable
 from functools import cache, lru_cache
@@ -28,21 +28,17 @@ from pathlib import Path
 from typing import Any
 
 import fpdf.output as fpdf_output
-from fontTools import subset as ftsubset
-from fontTools import ttLib
 from fpdf import FPDF
 from fpdf.enums import TextEmphasis
 from fpdf.fonts import SubsetMap, TTFFont
 from fpdf.output import CIDSystemInfo, OutputProducer, PDFFont
 from fpdf.syntax import Name, PDFArray, PDFContentStream
 
+from relance.rendering import font_program
+from relance.rendering.font_program import BASE_CHARS, BASE_GLYPHS
+
 FAMILY = "dejavu"
 FILES = {"": "DejaVuSansCondensed.ttf", "B": "DejaVuSansCondensed-Bold.ttf", "I": "DejaVuSansCondensed-Oblique.ttf"}
-BASE_CHARS = (
-    "".join(chr(c) for c in range(0x20, 0x7F))
-    + "àâäçéèêëîïôöùûüÿœæÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸŒÆ«»€’‘“”…–—°§\u00a0\u202f"
-)
-"""Glyphs every embedded font program holds, so that most letters share one cached subset per style."""
 SUBSET_CACHE = 64
 
 
@@ -93,24 +89,20 @@ def has_glyph(char: str, style: str = "") -> bool:
 @cache
 def _base_names(style: str) -> frozenset[str]:
     cmap = _prototype(style).cmap
-    return frozenset(cmap[ord(char)] for char in BASE_CHARS if ord(char) in cmap)
+    return frozenset(cmap[ord(char)] for char in BASE_CHARS if ord(char) in cmap) | frozenset(BASE_GLYPHS)
 
 
 @lru_cache(maxsize=SUBSET_CACHE)
 def _program(style: str, names: frozenset[str]) -> tuple[bytes, int, dict[str, int]]:
     """The font program reduced to ``names`` (and the glyphs fontTools adds: .notdef, space ...), as its
-    compressed bytes, its length and the glyph id of each name in it. The options are fpdf2's."""
-    font = ttLib.TTFont(io.BytesIO(font_bytes(style)), recalcTimestamp=False, lazy=True)
-    options = ftsubset.Options(notdef_outline=True, recommended_glyphs=True)
-    options.drop_tables += ["FFTM", "GDEF", "GPOS", "GSUB", "MATH", "hdmx", "meta", "kern"]
-    subsetter = ftsubset.Subsetter(options)
-    subsetter.populate(glyphs=sorted(names))
-    subsetter.subset(font)
-    out = io.BytesIO()
-    font.save(out)
-    data = out.getvalue()
-    return (zlib.compress(data, level=PDFContentStream._COMPRESSION_LEVEL), len(data),
-            {name: font.getGlyphID(name) for name in names})
+    compressed bytes, its length and the glyph id of each name in it. The options are fpdf2's.
+
+    The base program (``names`` is exactly :func:`_base_names`) comes from the layer build when it shipped
+    one for this font and this fontTools (the same bytes, computed ahead of time)."""
+    found = font_program.shipped(font_path(style), font_bytes(style), names) if names == _base_names(style) \
+        else None
+    data, gids = found if found is not None else font_program.subset(font_bytes(style), names)
+    return zlib.compress(data, level=PDFContentStream._COMPRESSION_LEVEL), len(data), gids
 
 
 class _FontFile(PDFContentStream):
