@@ -185,7 +185,8 @@ def layer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def test_layer_content_platform_and_size(layer: Path) -> None:
-    # Given the CoreLayer built as `sam build` builds it; Then it has what the functions need, for arm64, small enough
+    # Given the CoreLayer built as `sam build` builds it; When it is checked
+    # Then it has what the functions need, for arm64, small enough
     check_layer(layer)
 
 

@@ -72,7 +72,7 @@ def test_work_queue_redrives_to_the_dead_letter_queue(embedded: EmbeddedAws) -> 
 
 
 def test_letters_bucket_is_encrypted_and_private(embedded: EmbeddedAws) -> None:
-    # Given the deployed letters bucket
+    # Given the template deployed into moto; When its letters bucket is read
     s3 = boto3.client("s3")
     bucket = embedded.resources["LettersBucket"]
     # Then it is encrypted
@@ -93,7 +93,7 @@ def test_letters_bucket_is_encrypted_and_private(embedded: EmbeddedAws) -> None:
 
 
 def test_topics_ses_configuration_and_verified_sender(embedded: EmbeddedAws) -> None:
-    # Given the deployed topics; Then each exists
+    # Given the template deployed into moto; When its topics are read; Then each exists
     sns = boto3.client("sns")
     for logical in ("TaskTopic", "AlarmTopic", "SesEventsTopic"):
         sns.get_topic_attributes(TopicArn=embedded.resources[logical])
@@ -138,7 +138,7 @@ def test_functions_are_created_with_layer_and_arm64(embedded: EmbeddedAws) -> No
 
 
 def test_function_env_resolves_to_existing_resources(embedded: EmbeddedAws) -> None:
-    # Given the deployed functions' environments
+    # Given the template deployed into moto; When the functions' environments are read
     daily = embedded.function_env("DailyRunFunction")
     # Then the daily run has the queue and one shard
     assert daily["QUEUE_URL"] == embedded.resources["WorkQueue"]
@@ -156,7 +156,7 @@ def test_function_env_resolves_to_existing_resources(embedded: EmbeddedAws) -> N
 
 
 def test_outputs_and_skipped_are_reported(embedded: EmbeddedAws) -> None:
-    # Given the deployment; Then its outputs are the resources
+    # Given the template deployed into moto; When its outputs are read; Then they are the resources
     assert embedded.outputs["TaskTopicArn"] == embedded.resources["TaskTopic"]
     # And the resources it does not create are reported as skipped
     assert "SesEventsTopicPolicy" in embedded.skipped

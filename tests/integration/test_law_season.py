@@ -96,11 +96,12 @@ def test_penalty_statement_after_the_principal_is_paid(driver: SeasonDriver) -> 
 
 def test_consumer_interest_left_after_the_principal_is_waived_and_recorded(driver: SeasonDriver) -> None:
     """A consumer's invoice paid late, before any formal notice: no interest ran, so it stops as plainly paid."""
-    # Given a consumer's invoice paid late but before any formal notice
+    # Given a consumer's invoice due 15 January, no formal notice sent
     ledger = driver.ledger()
     ledger.upsert_customer({"id": "P2", "name": "Paul Exemple", "kind": "b2c", "email": "paul@example.com"})
     ledger.create_invoice({"id": "B1", "customer": "P2", "issued": "2025-12-20", "due": "2026-01-15",
                            "delivered": "2025-12-20", "amount": "1500.00"}, dt.date(2026, 3, 1))
+    # When it is paid in full on 5 March
     ledger.record_payment("B1", Decimal("1500.00"), dt.date(2026, 3, 5))
     # Then it is paid
     record = ledger.invoice("B1")

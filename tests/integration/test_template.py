@@ -33,7 +33,7 @@ def _statements(resource: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_template_parses_short_form_tags(template: dict[str, Any]) -> None:
-    # Given template.yaml read with its short-form tags; Then it is a SAM template
+    # Given template.yaml; When it is read with its short-form tags; Then it is a SAM template
     assert template["Transform"] == "AWS::Serverless-2016-10-31"
     # And the tags became references and attributes
     env = template["Globals"]["Function"]["Environment"]["Variables"]
@@ -44,11 +44,12 @@ def test_template_parses_short_form_tags(template: dict[str, Any]) -> None:
 
 
 def test_globals_runtime_architecture_tracing_layer(template: dict[str, Any]) -> None:
-    # Given the template's function globals; Then functions run Python 3.13 on arm64, traced, with the layer
+    # Given template.yaml; When its function globals are read; Then functions run Python 3.13 on arm64, traced
     function = template["Globals"]["Function"]
     assert function["Runtime"] == "python3.13"
     assert function["Architectures"] == ["arm64"]
     assert function["Tracing"] == "Active"
+    # And they load the core layer
     assert function["Layers"] == [{"Ref": "CoreLayer"}]
     # And they log and count as relance and read policies and templates from the layer
     env = function["Environment"]["Variables"]
@@ -59,7 +60,7 @@ def test_globals_runtime_architecture_tracing_layer(template: dict[str, Any]) ->
 
 
 def test_every_parameter_is_described_and_constrained(template: dict[str, Any]) -> None:
-    # Given the template's parameters; Then each is described and constrained
+    # Given template.yaml; When its parameters are read; Then each is described and constrained
     constraints = {"AllowedPattern", "AllowedValues", "MinLength", "MaxLength", "MinValue", "MaxValue"}
     for name, spec in template["Parameters"].items():
         assert spec.get("Description"), name
@@ -90,7 +91,7 @@ def test_parameter_constraints_reject_bad_values(template: dict[str, Any], name:
 
 
 def test_table_keys_index_and_protection(template: dict[str, Any]) -> None:
-    # Given the table's properties; Then it has its keys and its keys-only due index
+    # Given template.yaml; When the table's properties are read; Then it has its keys and its keys-only due index
     props = template["Resources"]["Table"]["Properties"]
     assert props["KeySchema"] == [
         {"AttributeName": "pk", "KeyType": "HASH"},
@@ -107,7 +108,7 @@ def test_table_keys_index_and_protection(template: dict[str, Any]) -> None:
 
 
 def test_work_queue_visibility_covers_six_dispatch_timeouts(template: dict[str, Any]) -> None:
-    # Given the work queue and the dispatch function
+    # Given template.yaml; When the work queue and the dispatch function are read
     resources = template["Resources"]
     timeout = resources["DispatchFunction"]["Properties"]["Timeout"]
     # Then a message stays invisible for six dispatch timeouts
@@ -118,7 +119,7 @@ def test_work_queue_visibility_covers_six_dispatch_timeouts(template: dict[str, 
 
 
 def test_dispatch_event_reports_batch_item_failures(template: dict[str, Any]) -> None:
-    # Given the dispatch function's SQS event
+    # Given template.yaml; When the dispatch function's SQS event is read
     props = template["Resources"]["DispatchFunction"]["Properties"]
     event = props["Events"]["Work"]
     # Then it takes batches of 10 and reports the failed items
@@ -130,16 +131,17 @@ def test_dispatch_event_reports_batch_item_failures(template: dict[str, Any]) ->
 
 
 def test_daily_schedule_is_8am_paris(template: dict[str, Any]) -> None:
-    # Given the daily run's schedule; Then it runs at 8:00, Paris time, with the scheduled time as input
+    # Given template.yaml; When the daily run's schedule is read; Then it runs at 8:00, Paris time
     event = template["Resources"]["DailyRunFunction"]["Properties"]["Events"]["Daily"]
     assert event["Type"] == "ScheduleV2"
     assert event["Properties"]["ScheduleExpression"] == "cron(0 8 * * ? *)"
     assert event["Properties"]["ScheduleExpressionTimezone"] == "Europe/Paris"
+    # And it passes the scheduled time as input
     assert "<aws.scheduler.scheduled-time>" in event["Properties"]["Input"]
 
 
 def test_no_wildcard_actions_and_only_sms_on_any_resource(template: dict[str, Any]) -> None:
-    # Given every function's policy statements
+    # Given template.yaml; When every function's policy statements are read
     for logical, resource in template["Resources"].items():
         if resource["Type"] != "AWS::Serverless::Function":
             continue
@@ -157,7 +159,7 @@ def test_no_wildcard_actions_and_only_sms_on_any_resource(template: dict[str, An
 
 
 def test_daily_run_queries_the_due_index_and_never_scans(template: dict[str, Any]) -> None:
-    # Given the daily run's policy statements
+    # Given template.yaml; When the daily run's policy statements are read
     statements = {s["Sid"]: s for s in _statements(template["Resources"]["DailyRunFunction"])}
     # Then it queries the due index
     assert statements["QueryDueIndex"]["Action"] == "dynamodb:Query"
@@ -171,7 +173,7 @@ def test_daily_run_queries_the_due_index_and_never_scans(template: dict[str, Any
 
 
 def test_letters_bucket_is_private_encrypted_and_tls_only(template: dict[str, Any]) -> None:
-    # Given the letters bucket; Then it blocks public access, is encrypted and versioned
+    # Given template.yaml; When the letters bucket is read; Then it blocks public access, is encrypted and versioned
     props = template["Resources"]["LettersBucket"]["Properties"]
     assert all(props["PublicAccessBlockConfiguration"].values())
     assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
@@ -182,7 +184,7 @@ def test_letters_bucket_is_private_encrypted_and_tls_only(template: dict[str, An
 
 
 def test_layer_is_built_by_makefile_for_arm64(template: dict[str, Any]) -> None:
-    # Given the core layer; Then it is built by its Makefile for arm64
+    # Given template.yaml; When the core layer is read; Then it is built by its Makefile for arm64
     layer = template["Resources"]["CoreLayer"]
     assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
     assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
@@ -213,7 +215,7 @@ def test_layer_makefile_finds_the_repository_from_a_scratch_directory(tmp_path: 
 
 
 def test_outputs(template: dict[str, Any]) -> None:
-    # Given the template's outputs; Then the table, queue, bucket and task topic are there
+    # Given template.yaml; When its outputs are read; Then the table, queue, bucket and task topic are there
     assert {"TableName", "WorkQueueUrl", "LettersBucketName", "TaskTopicArn"} <= set(template["Outputs"])
 
 
