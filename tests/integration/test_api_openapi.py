@@ -22,14 +22,19 @@ def write() -> None:
 
 
 def test_committed_openapi_matches_the_routes() -> None:
+    # Given the API's routes; When the resolver generates the document; Then it is the committed one
     assert OPENAPI.read_text(encoding="utf-8") == generated(), REGENERATE
 
 
 def test_openapi_describes_amounts_as_strings_and_errors() -> None:
+    # Given the API's routes; When the resolver generates the document
     document = json.loads(generated())
+    # Then a payment amount is a string with a pattern
     payment = document["components"]["schemas"]["PaymentIn"]["properties"]["amount"]
     assert payment["type"] == "string" and payment["pattern"]
+    # And posting a payment documents its error replies
     post = document["paths"]["/invoices/{invoice_id}/payments"]["post"]
     assert {"400", "403", "404", "409", "422"} <= set(post["responses"])
+    # And the customer, invoice, lifecycle, plan and history routes are described
     assert {"/customers", "/invoices", "/invoices/{invoice_id}/lifecycle", "/invoices/{invoice_id}/plan",
             "/invoices/{invoice_id}/history"} <= set(document["paths"])

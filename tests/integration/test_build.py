@@ -185,11 +185,14 @@ def layer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def test_layer_content_platform_and_size(layer: Path) -> None:
+    # Given the CoreLayer built as `sam build` builds it; When it is checked
+    # Then it has what the functions need, for arm64, small enough
     check_layer(layer)
 
 
 def test_layer_renders_with_the_pruned_locale_data(layer: Path) -> None:
     """babel from the pruned locale-data still formats what the letters print (fr_FR and en_GB)."""
+    # Given the layer's pruned babel, alone on the path
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]); "
         "import babel; assert babel.__file__.startswith(sys.argv[1]), babel.__file__; "
@@ -197,20 +200,26 @@ def test_layer_renders_with_the_pruned_locale_data(layer: Path) -> None:
         "print(format_currency(1800, 'EUR', locale='fr_FR')); print(format_currency(1800, 'EUR', locale='en_GB'))"
     )
     # -S: no site-packages, so only the layer's pure-Python babel is importable.
+    # When it formats an amount in euros for fr_FR and en_GB
     done = subprocess.run([sys.executable, "-S", "-c", code, str(layer / "python")],
                           capture_output=True, text=True, check=True)
+    # Then both come out as the letters print them
     assert done.stdout.splitlines() == ["1\u202f800,00\u00a0€", "€1,800.00"]
 
 
 def test_missing_imports_finds_a_module_the_layer_lacks(tmp_path: Path) -> None:
+    # Given a layer whose module imports a dev-only relance module, a missing package and relance_dev
     python = tmp_path / "python"
     (python / "relance").mkdir(parents=True)
     (python / "relance" / "__init__.py").write_text("")
     (python / "relance" / "a.py").write_text("from relance.simulate.runner import run\nimport yaml\n"
                                              "from relance_dev import faults\n")
+    # And a handler importing that module
     handler = tmp_path / "app.py"
     handler.write_text("from relance.a import x\nimport json\n")
+    # When its imports are followed
     problems = missing_imports(python, [handler])
+    # Then each of the three is reported
     assert any("relance.simulate.runner" in p for p in problems)
     assert any("imports yaml" in p for p in problems)
     assert any("imports relance_dev" in p for p in problems)      # the development package never ships
@@ -220,9 +229,11 @@ def test_missing_imports_finds_a_module_the_layer_lacks(tmp_path: Path) -> None:
 @pytest.mark.slow
 @needs_make
 def test_make_build_functions_and_layer(tmp_path: Path) -> None:
+    # Given a Python 3.13 for SAM's builder
     python313 = _python313()
     if python313 is None:
         pytest.skip("sam build needs a python3.13 on the machine (pyenv or PATH)")
+    # When `make build` runs
     build_dir = tmp_path / "build"
     env = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
     started = time.monotonic()
@@ -231,9 +242,11 @@ def test_make_build_functions_and_layer(tmp_path: Path) -> None:
         cwd=REPO, capture_output=True, text=True, timeout=1800, env=env,
     )
     elapsed = time.monotonic() - started
+    # Then it succeeds and reports the layer's zipped size
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     print(f"make build: {elapsed:.0f} s")
     assert "CoreLayer zip:" in done.stdout
+    # And every function is built with its handler, without boto3, for arm64, its imports all provided
     template = load_template(REPO / "template.yaml")
     functions = [name for name, res in template["Resources"].items() if res["Type"] == "AWS::Serverless::Function"]
     assert functions
@@ -243,6 +256,8 @@ def test_make_build_functions_and_layer(tmp_path: Path) -> None:
         assert not (code / "boto3").exists() and not (code / "botocore").exists(), name
         assert {elf_machine(so) for so in code.rglob("*.so")} <= {EM_AARCH64}, name
         assert missing_imports(build_dir / "CoreLayer" / "python", [code / "app.py"], code) == [], name
+    # And the layer is as deployed
     check_layer(build_dir / "CoreLayer")
+    # And the built template points at the built layer
     built = load_template(build_dir / "template.yaml")
     assert built["Resources"]["CoreLayer"]["Properties"]["ContentUri"] == "CoreLayer"

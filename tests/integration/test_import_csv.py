@@ -36,44 +36,62 @@ def ledger(embedded: EmbeddedAws) -> Iterator[Ledger]:
 
 
 def test_french_file_with_bom_is_imported(ledger: Ledger) -> None:
+    # Given a French CSV with a BOM, mixed date and amount spellings; When it is imported
     report = import_csv(b"\xef\xbb\xbf" + FRENCH.encode(), ledger, TODAY)
+    # Then its three invoices and two customers are created
     assert report.ok, report.to_text()
     assert report.invoices == {"created": 3, "updated": 0, "unchanged": 0}
     assert report.customers == {"created": 2, "updated": 0, "unchanged": 1}
+    # And amounts with a narrow no-break space as thousands separator are read
     assert ledger.invoice("F-002").balance == 1200.50
+    # And an overdue invoice has a step due today
     assert ledger.invoice("F-001").next_action == TODAY        # overdue: a step is due today
+    # And a private customer is b2c without a phone, a phone is normalised
     customer = ledger.customer("C2")
     assert (customer.kind, customer.name, customer.phone) == ("b2c", "Élodie Martin", None)
     assert ledger.customer("C1").phone == "+33612345678"
 
 
 def test_windows_1252_file_is_imported(ledger: Ledger) -> None:
+    # Given the French CSV in Windows-1252; When it is imported
     report = import_csv(FRENCH.replace("\u202f", " ").encode("cp1252"), ledger, TODAY)
+    # Then it is accepted, accents kept
     assert report.ok, report.to_text()
     assert ledger.customer("C2").name == "Élodie Martin"
 
 
 def test_reimport_is_idempotent_even_across_languages(ledger: Ledger) -> None:
+    # Given the French CSV imported
     assert import_csv(FRENCH.encode(), ledger, TODAY).created == 3
+    # When it is imported again
     again = import_csv(FRENCH.encode(), ledger, TODAY)
+    # Then nothing changes
     assert again.ok and again.created == 0
     assert again.invoices == {"created": 0, "updated": 0, "unchanged": 3}
     assert again.customers == {"created": 0, "updated": 0, "unchanged": 3}
+    # When the same invoice comes in an English CSV
     english = import_csv(ENGLISH.encode(), ledger, TODAY)       # same invoice, other spelling of the same values
+    # Then it is unchanged too
     assert english.ok and english.invoices["unchanged"] == 1 and english.customers["unchanged"] == 1
+    # And the history has only the first import
     assert [e["kind"] for e in ledger.history("F-001")] == ["imported"]
 
 
 def test_a_corrected_due_date_updates_the_invoice(ledger: Ledger) -> None:
+    # Given the French CSV imported
     import_csv(FRENCH.encode(), ledger, TODAY)
+    # When it is imported again with a later due date for F-002
     corrected = FRENCH.replace("F-002;01/04/2026;01/05/2026", "F-002;01/04/2026;31/05/2026")
     report = import_csv(corrected.encode(), ledger, TODAY)
+    # Then that invoice is updated
     assert report.invoices == {"created": 0, "updated": 1, "unchanged": 2}
+    # And its next action moves after today
     record = ledger.invoice("F-002")
     assert record.raw["due"] == "2026-05-31" and record.next_action is not None and record.next_action > TODAY
 
 
 def test_bad_rows_are_reported_with_line_and_column_and_nothing_half_applied(ledger: Ledger) -> None:
+    # Given a CSV whose rows are wrong in each way but one, one row repeated
     data = (
         "client;nom;type;email;facture;date_facture;echeance;montant_ttc\n"
         "C1;Boulangerie;entreprise;compta@boulangerie.example;F-1;17/03/2026;16/04/2026;1,200.00\n"   # 2 ambiguous
@@ -85,7 +103,9 @@ def test_bad_rows_are_reported_with_line_and_column_and_nothing_half_applied(led
         "C6;Client six;entreprise;;F-6;17/03/2026;16/04/2026;100,00\n"                                # 8 duplicate
         "C7;Client sept;entreprise;;F-7;17/03/2026\n"                                                 # 9 short row
     )
+    # When it is imported
     report = import_csv(data.encode(), ledger, TODAY)
+    # Then each bad row is reported with its line and column
     by_line = {e.line: e for e in report.errors}
     assert sorted(by_line) == [2, 3, 4, 5, 6, 8, 9]
     assert by_line[2].field == "amount" and "ambiguous amount '1,200.00'" in by_line[2].reason
@@ -95,27 +115,38 @@ def test_bad_rows_are_reported_with_line_and_column_and_nothing_half_applied(led
     assert by_line[6].field == "kind"
     assert "already on line 7" in by_line[8].reason
     assert "cells" in by_line[9].reason
+    # And nothing is written, not even the good row's invoice
     assert report.invoices["created"] == 0 and ledger.store.get_invoice("F-6") is None   # all or nothing
     # The customer of a refused row was not written either.
     assert ledger.store.get_customer_raw("C9") is None and ledger.store.get_customer_raw("C1") is None
+    # And the messages give the line
     assert "line 2" in str(report.errors[0]) and report.to_text().splitlines()[1].startswith("<csv>:2: ")
 
 
 def test_dry_run_writes_nothing(ledger: Ledger) -> None:
+    # Given the French CSV; When it is imported as a dry run
     report = import_csv(FRENCH.encode(), ledger, TODAY, dry_run=True)
+    # Then it reports what it would create
     assert report.ok and report.created == 3 and report.dry_run
+    # And writes nothing
     assert ledger.store.get_invoice("F-001") is None and ledger.store.get_customer_raw("C1") is None
 
 
 def test_unreadable_header_is_one_error_on_line_1(ledger: Ledger) -> None:
+    # Given a CSV with an unknown header; When it is imported
     report = import_csv(b"foo;bar\n1;2\n", ledger, TODAY)
+    # Then it is one error on line 1 naming the column
     assert not report.ok and report.errors[0].line == 1 and "unknown column 'foo'" in report.errors[0].reason
+    # And no row is read
     assert report.rows == 0
 
 
 def test_paid_invoice_cannot_be_changed_by_a_reimport(ledger: Ledger) -> None:
+    # Given the French CSV imported and invoice F-003 paid
     import_csv(FRENCH.encode(), ledger, TODAY)
     ledger.record_payment("F-003", ledger.invoice("F-003").balance, TODAY)
+    # When it is imported again with another amount for F-003
     report = import_csv(FRENCH.replace("99,90", "89,90").encode(), ledger, TODAY)
+    # Then the row is refused: a paid invoice's amount cannot change
     (error,) = report.errors
     assert error.line == 4 and error.field == "amount" and "paid" in error.reason

@@ -69,43 +69,58 @@ def _balances(ledger: Any) -> dict[str, Decimal]:
 
 def test_camt_dropped_twice_books_once_and_puts_the_unknown_transfer_to_the_team(
         drop: Any, embedded: EmbeddedAws) -> None:
+    # Given five customers with six open invoices; When a camt.053 statement is dropped
     result, report = drop("statements/releve.xml", camt())
+    # Then four transfers are booked, one is unmatched and one ignored
     assert result["imports"][0]["counts"]["booked"] == 4
     assert report["counts"] == {"booked": 4, "matched": 0, "unmatched": 1, "already": 0, "ignored": 1,
                                 "failed": 0, "parsed": 0}
+    # And the balances are paid down
     assert _balances(drop.ledger) == BALANCES
+    # And each payment is on the transfer's date, referenced by the statement entry
     history = drop.ledger.history("F-2026-031")
     payment = next(e for e in history if e["kind"] == "payment")
     assert payment["date"] == "2026-04-30"
     assert payment["details"]["reference"] == "bank:statements/releve.xml#2026043000001"
+    # And the history says why it matched
     match = next(e for e in history if e["kind"] == "bank_match")
     assert match["details"]["reason"] == "référence F-2026-031 trouvée dans le libellé"
+    # And the unknown transfer is put to the team as a task
     (task,) = _tasks(embedded)
     assert "777,00 €" in task[0] and "relance bank match 2026050400003" in task[1]
     assert task[2]["step"]["Value"] == "bank_unmatched"
+    # And the payer's IBAN is learnt and the unknown entry kept as unmatched
     store = DynamoBankStore(drop.ledger.store)
     assert store.customers_of_iban("FR7610278060000002048150134") == {"C1"}
     assert store.get_entry("2026050400003")["status"] == "unmatched"
 
+    # When the same statement is dropped again under another name
     _, again = drop("statements/releve-bis.xml", camt())
+    # Then nothing is booked twice and no new task is raised
     assert again["counts"]["booked"] == 0 and again["counts"]["already"] == 5
     assert _balances(drop.ledger) == BALANCES and len(_tasks(embedded)) == 1
 
 
 @pytest.mark.parametrize(("key", "build"), [("statements/releve.ofx", ofx_v1), ("statements/releve.txt", cfonb)])
 def test_ofx_and_cfonb_give_the_same_payments(drop: Any, key: str, build: Any) -> None:
+    # Given the open invoices; When the same payments come as OFX or CFONB
     _, report = drop(key, build())
+    # Then the same four are booked, with the same balances
     assert report["ok"] and report["counts"]["booked"] == 4
     assert _balances(drop.ledger) == BALANCES
 
 
 def test_a_refused_statement_books_nothing_and_says_where(drop: Any) -> None:
+    # Given a CFONB statement with one line too long
     lines = cfonb().split(b"\r\n")
     lines[12] = lines[12] + b"  "
+    # When it is dropped
     result, report = drop("statements/bad.txt", b"\r\n".join(lines))
+    # Then the import fails, naming the file, the line and why
     assert result["imports"][0]["ok"] is False
     assert report["errors"][0]["reason"] == ("statements/bad.txt:13: line is 122 characters long; "
                                              "a CFONB 120 record has 120")
+    # And no balance changed
     assert _balances(drop.ledger) == {iid: Decimal(amount) for iid, _, amount, _ in INVOICES}
 
 
@@ -113,21 +128,31 @@ def test_manual_match_from_the_cli(drop: Any, embedded: EmbeddedAws, monkeypatch
                                    capsys: pytest.CaptureFixture[str]) -> None:
     from relance.cli import main
 
+    # Given a statement whose transfer was not matched
     drop("statements/releve.xml", camt())
     monkeypatch.setattr("relance.ops.cli._today", lambda: TODAY)
+    # When the team matches it by hand to an invoice
     assert main(["bank", "match", "2026050400003", "F-2026-035"]) == 0
+    # Then the invoice is paid down
     assert drop.ledger.invoice("F-2026-035").balance == Decimal("423.00")
+    # When the same match is made again
     assert main(["bank", "match", "2026050400003", "F-2026-035"]) == 2
+    # Then it is refused as already booked
     assert "already booked" in capsys.readouterr().err
+    # And a missing statement file is an error too
     assert main(["bank", "import", "/nonexistent.xml"]) == 2
 
 
 def test_open_invoices_are_those_still_owed_with_their_customer_name(drop: Any) -> None:
     from relance.models import InvoiceStatus
 
+    # Given one invoice handed off and one written off
     drop.ledger.set_status("F-2026-035", TODAY, InvoiceStatus.HANDED_OFF, "handed off to an agency")
     drop.ledger.set_status("F-2026-036", TODAY, InvoiceStatus.WRITTEN_OFF, "written off")
+    # When the open invoices are listed
     found = {i.invoice_id: (i.customer_id, i.balance, i.customer_name)
              for i in DynamoBankStore(drop.ledger.store).open_invoices()}
+    # Then the written-off one is not among them
     assert "F-2026-036" not in found and len(found) == 5
+    # And the handed-off one is, still owed, with its customer's name
     assert found["F-2026-035"] == ("C4", Decimal("1200.00"), "Atelier Durand")      # handed off: still owed

@@ -44,35 +44,47 @@ def _tasks(driver: SeasonDriver) -> list[str]:
 
 
 def test_semester_start_stores_the_ecb_rate_and_tells_the_team_once(aws: EmbeddedAws) -> None:
+    # Given the recorded ECB answer for 2026-S2
     driver = SeasonDriver(aws)
+    # When the rates check runs at the start of the semester
     result = aws.invoke("RatesCheckFunction", scheduler_event(dt.date(2026, 7, 2)))
+    # Then it stores the ECB rate and alerts that the legal rate is missing
     assert result["semester"] == "2026-S2" and result["stored"] == ["ecb 2026-S2 2.40 %"]
     assert result["alerts"] == ["legal"]
+    # And it asked the ECB's MRR_FR series
     assert aws.fetch_calls and "MRR_FR" in aws.fetch_calls[0]  # type: ignore[attr-defined]
+    # And the table holds the ECB rate, no legal rate
     store = DynamoRateStore(runtime.client("dynamodb"), driver.settings.table_name)
     ecb, legal = store.load()
     assert [(str(e.semester), e.rate) for e in ecb] == [("2026-S2", Decimal("0.024"))] and legal == []
+    # And the team gets one task
     assert _tasks(driver) == ["Relance : taux 2026-S2 manquant"]
-    # the retried schedule: nothing stored twice, no second task
+    # When the schedule is retried
     again = aws.invoke("RatesCheckFunction", scheduler_event(dt.date(2026, 7, 2)))
+    # Then nothing is stored twice and no second task goes out
     assert again["stored"] == [] and again["alerts"] == []
     assert _tasks(driver) == []
 
 
 def test_rates_set_stores_the_legal_rate_the_letters_read(aws: EmbeddedAws, monkeypatch: pytest.MonkeyPatch,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    # Given the deployed table
     driver = SeasonDriver(aws)
+    # When the team sets the legal rates of 2026-S2 with their source
     monkeypatch.setenv("TABLE_NAME", driver.settings.table_name)
     code = main(["rates", "set", "--semester", "2026-S2", "--legal-professional", "6.50", "--legal-other", "2.50",
                  "--source", "https://www.legifrance.gouv.fr/jorf/id/EXAMPLE"])
+    # Then the command succeeds
     assert code == 0, capsys.readouterr().err
+    # And the table holds both rates
     store = DynamoRateStore(runtime.client("dynamodb"), driver.settings.table_name)
     _, legal = store.load()
     assert [(str(e.semester), e.individual, e.professional) for e in legal] == [
         ("2026-S2", Decimal("0.065"), Decimal("0.025"))]
+    # And the semester's missing-rate alert can be claimed once
     assert store.claim_alert(Semester(2026, 2), "legal") is True
     assert store.claim_alert(Semester(2026, 2), "legal") is False
-    # swapped figures are refused with one line, exit 2
+    # When the figures are swapped; Then they are refused with one line, exit 2
     code = main(["rates", "set", "--semester", "2026-S2", "--legal-individual", "2.50", "--legal-other", "6.50",
                  "--source", "https://www.legifrance.gouv.fr/jorf/id/EXAMPLE"])
     assert code == 2 and "swapped" in capsys.readouterr().err
