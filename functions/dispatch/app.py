@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.parser import ValidationError as ParserValidationError
+from aws_lambda_powertools.utilities.parser import parse
+from pydantic import BaseModel, ConfigDict, Field
 
 from relance import observability, wiring
 from relance.dispatch import DispatchReport
@@ -19,12 +21,24 @@ logger, tracer, metrics = observability.powertools()
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
+class WorkMessage(BaseModel):
+    """The body the daily run puts on the queue: one customer, the run's date (Europe/Paris)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    customer: str = Field(min_length=1, max_length=256)
+    run_date: dt.date = Field(strict=True)
+
+
 def parse_body(record: SQSRecord) -> tuple[str, dt.date]:
+    """The work message of ``record`` (Powertools parser), or a ValidationError naming the message."""
     try:
-        body = json.loads(record.body)
-        return str(body["customer"]), dt.date.fromisoformat(body["run_date"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ValidationError(f"malformed work message ({exc!r})", f"SQS message {record.message_id}") from None
+        body = parse(event=record.body, model=WorkMessage)
+    except (ParserValidationError, ValueError, TypeError) as exc:
+        first = exc.errors()[0] if isinstance(exc, ParserValidationError) and exc.errors() else None
+        why = f"{'.'.join(map(str, first['loc'])) or 'body'}: {first['msg']}" if first else str(exc)
+        raise ValidationError(f"malformed work message ({why})", f"SQS message {record.message_id}") from None
+    return body.customer, body.run_date
 
 
 @tracer.capture_method(capture_response=False, capture_error=False)
