@@ -6,17 +6,34 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import ValidationError as ParserValidationError
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
 
 from relance import observability, wiring
 from relance.adapters.aws.bank_files import import_statement_object, is_statement, sns_notify
 from relance.errors import ValidationError
-from relance.imports import today_paris
-from relance.imports.objects import dropped_objects, import_object
+from relance.imports import PARIS, today_paris
+from relance.imports.objects import DroppedObject, import_object
 from relance.settings import Settings
 
 logger, tracer, metrics = observability.powertools()
 
 __all__ = ["lambda_handler", "today_paris"]
+
+
+def dropped_object(event: Any) -> DroppedObject:
+    """The object named by EventBridge's S3 ``Object Created`` event (Powertools parser model); its day is the
+    event's, in Paris (a replayed event imports "as of" the same day). ValidationError names the event."""
+    try:
+        created = parse(event=event, model=S3EventNotificationEventBridgeModel)
+    except (ParserValidationError, ValueError, TypeError) as exc:
+        first = exc.errors()[0] if isinstance(exc, ParserValidationError) and exc.errors() else None
+        why = f"{'.'.join(map(str, first['loc'])) or 'event'}: {first['msg']}" if first else str(exc)
+        name = f"event {event.get('id')}" if isinstance(event, dict) and event.get("id") else "event"
+        raise ValidationError(f"not an S3 'Object Created' event from EventBridge ({why})", name) from None
+    return DroppedObject(created.detail.bucket.name, created.detail.object.key,
+                         created.time.astimezone(PARIS).date())
 
 
 @logger.inject_lambda_context(correlation_id_path="id")  # the EventBridge event's id
@@ -28,7 +45,13 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     ledger = wiring.ledger(settings)
     files = wiring.files(settings)
     results: list[dict[str, Any]] = []
-    for obj in dropped_objects(event):
+    try:
+        dropped = [dropped_object(event)]
+    except ValidationError as exc:
+        logger.warning("import event refused", extra={"reason": exc.message})
+        metrics.add_metric(name="ImportsRefused", unit=MetricUnit.Count, value=1)
+        return {"imports": [{"key": "", "ok": False, "reason": str(exc)}]}
+    for obj in dropped:
         try:
             if is_statement(obj.key):
                 notify = sns_notify(wiring.client("sns"), settings.task_topic_arn)

@@ -13,6 +13,9 @@ Entries:
 - ``cli``: argv of another ``relance`` command -> exit 2, one line.
 - ``facturx``: a PDF dropped under ``imports/`` (built by ``facturx_input``) -> import report, ``ok: false``.
 - ``s3key``: an object key dropped in the bucket -> refused or reported, nothing read.
+- ``s3event``: the event ImportFunction receives, as ``(action, path[, value])`` applied to
+  events/s3-import.json (``del``: remove the field; ``set``: replace it) or ``("whole", event)`` -> refused
+  with the field named, nothing read; the next drop is imported.
 - ``schedule``: the scheduled event of the daily run -> ``{"status": "rejected", "reason"}``.
 - ``sqs``: the body of a work message -> logged, dropped (not retried), the batch goes on.
 - ``stored``: a customer or invoice as a broken import or legacy data left it in the table -> the daily run
@@ -34,6 +37,7 @@ ENTRIES = {
     "cli": "operators' CLI",
     "facturx": "Factur-X PDF (S3 drop `imports/`)",
     "s3key": "S3 object key (import drop)",
+    "s3event": "S3 `Object Created` event (ImportFunction)",
     "schedule": "scheduled event (daily run)",
     "sqs": "SQS work message (dispatch)",
     "stored": "stored record (daily run)",
@@ -45,6 +49,7 @@ OUTCOMES = {
     "cli": "exit 2, one line",
     "facturx": "report `ok: false` with the reason",
     "s3key": "refused, nothing read",
+    "s3event": "refused with the field, nothing read",
     "schedule": "`status: rejected` with the reason",
     "sqs": "logged and dropped; the batch goes on",
     "stored": "quarantine item with the reason; out of the due index; stays stored",
@@ -280,6 +285,14 @@ CASES: list[Case] = [
     Case("sched-not-iso", "schedule", "time not ISO 8601", {"time": "yesterday"}, "is not an ISO 8601"),
     Case("sched-no-zone", "schedule", "time without zone", {"time": "2026-04-16T06:00:00"}, "has no time zone"),
     Case("sched-not-object", "schedule", "event not an object", ["2026-04-16"], "has no 'time' field"),
+    # ---- the S3 event EventBridge delivers to ImportFunction (Powertools parser model) -------------------
+    Case("s3event-no-key", "s3event", "event without the object's key", ("del", "detail.object.key"),
+         "detail.object.key: Field required"),
+    Case("s3event-no-time", "s3event", "event without its time", ("del", "time"), "time: Field required"),
+    Case("s3event-bad-time", "s3event", "time not a date", ("set", "time", "hier matin"), "time: Input should be"),
+    Case("s3event-s3-notification", "s3event", "an S3 notification (Records), which the template does not wire",
+         ("whole", {"Records": [{"s3": {"bucket": {"name": "b"}, "object": {"key": "imports/a.csv"}}}]}),
+         "not an S3 'Object Created' event from EventBridge"),
     # ---- SQS bodies --------------------------------------------------------------------------------
     Case("sqs-not-json", "sqs", "body not JSON", "customer=C1", "malformed work message"),
     Case("sqs-no-run-date", "sqs", "body without run_date", '{"customer": "C1"}', "malformed work message"),

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus
 
 import pytest
 from catalogue import CASES, GOOD_ROW, Case, facturx_input, markdown_table
@@ -79,8 +78,8 @@ def _one_line(text: str) -> str:
 def test_the_catalogue_has_at_least_40_kinds_across_every_entry() -> None:
     assert len(CASES) >= 40
     assert len({c.id for c in CASES}) == len(CASES)
-    assert {c.entry for c in CASES} == {"api", "csv", "cli", "facturx", "s3key", "schedule", "sqs", "stored",
-                                        "policy"}
+    assert {c.entry for c in CASES} == {"api", "csv", "cli", "facturx", "s3key", "s3event", "schedule", "sqs",
+                                        "stored", "policy"}
 
 
 def test_the_doc_table_is_generated_from_the_catalogue() -> None:
@@ -96,7 +95,8 @@ def test_the_doc_table_is_generated_from_the_catalogue() -> None:
 def test_bad_input(case: Case, world: World, capsys: pytest.CaptureFixture[str]) -> None:
     number = CASES.index(case)
     before = _stored_invoices(world)
-    {"api": _api, "csv": _csv, "cli": _cli, "facturx": _facturx, "s3key": _s3key, "schedule": _schedule,
+    {"api": _api, "csv": _csv, "cli": _cli, "facturx": _facturx, "s3key": _s3key, "s3event": _s3event,
+     "schedule": _schedule,
      "sqs": _sqs, "stored": _stored, "policy": _policy}[case.entry](case, world, number, capsys)
     # No record is lost: every invoice stored before is still there, the sentinel unchanged.
     assert before <= _stored_invoices(world)
@@ -148,13 +148,15 @@ def _cli(case: Case, world: World, number: int, capsys: pytest.CaptureFixture[st
 
 
 def _drop(world: World, keys: list[str]) -> dict[str, Any]:
+    """Each key dropped in the bucket as EventBridge tells ImportFunction (one event per object)."""
     bucket = world.aws.resources["LettersBucket"]
-    template = sample("s3-import")
-    records = [{"eventTime": "2026-05-04T06:00:00Z",
-                "s3": {"bucket": {"name": bucket}, "object": {"key": quote_plus(key)}}} for key in keys]
-    del template
-    result: dict[str, Any] = load_function("imports").lambda_handler({"Records": records}, world.context)
-    return result
+    imports: list[dict[str, Any]] = []
+    for key in keys:
+        event = copy.deepcopy(sample("s3-import"))
+        event["time"] = "2026-05-04T06:00:00Z"
+        event["detail"]["bucket"]["name"], event["detail"]["object"]["key"] = bucket, key
+        imports += load_function("imports").lambda_handler(event, world.context)["imports"]
+    return {"imports": imports}
 
 
 def _report(world: World, key: str) -> dict[str, Any]:
@@ -192,6 +194,28 @@ def _s3key(case: Case, world: World, number: int, capsys: pytest.CaptureFixture[
     assert bad["ok"] is False and ok["ok"] is True, result
     reason = bad.get("reason") or _report(world, case.input)["errors"][0]["reason"]
     assert case.error in reason, reason
+    assert world.ledger.store.get_invoice(f"OK-{number}") is not None
+
+
+def _s3event(case: Case, world: World, number: int, capsys: pytest.CaptureFixture[str]) -> None:
+    action, path, *value = case.input
+    event: Any = copy.deepcopy(sample("s3-import"))
+    event["detail"]["bucket"]["name"] = world.aws.resources["LettersBucket"]
+    if action == "whole":
+        event = copy.deepcopy(path)
+    else:
+        *parents, last = path.split(".")
+        node = event
+        for name in parents:
+            node = node[name]
+        if action == "del":
+            del node[last]
+        else:
+            node[last] = value[0]
+    (refused,) = load_function("imports").lambda_handler(event, world.context)["imports"]
+    assert refused["ok"] is False and case.error in refused["reason"], refused
+    good = _good_csv(world, number)
+    assert [r["ok"] for r in _drop(world, [good])["imports"]] == [True]
     assert world.ledger.store.get_invoice(f"OK-{number}") is not None
 
 

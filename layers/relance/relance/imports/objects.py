@@ -11,13 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus
 
 from relance.errors import RelanceError, ValidationError
-from relance.imports import PARIS, today_paris
 from relance.imports.csv_import import MAX_BYTES, import_csv
 from relance.imports.facturx import import_facturx
 from relance.ledger import Ledger
@@ -52,30 +49,6 @@ def report_key(key: str) -> str:
     """``imports/x.csv`` -> ``imports/x.report.json``."""
     stem = key.rsplit(".", 1)[0] if "." in key.rsplit("/", 1)[-1] else key
     return stem + REPORT_SUFFIX
-
-
-def dropped_objects(event: Mapping[str, Any]) -> Iterator[DroppedObject]:
-    """Objects named by an EventBridge ``Object Created`` event or an S3 notification (``Records``)."""
-    if "Records" in event:
-        for record in event["Records"]:
-            s3 = record.get("s3", {})
-            yield DroppedObject(str(s3.get("bucket", {}).get("name", "")),
-                                unquote_plus(str(s3.get("object", {}).get("key", ""))),
-                                _day(record.get("eventTime")))
-        return
-    detail = event.get("detail") or {}
-    yield DroppedObject(str(detail.get("bucket", {}).get("name", "")), str(detail.get("object", {}).get("key", "")),
-                        _day(event.get("time")))
-
-
-def _day(stamp: Any) -> dt.date:
-    """The Paris date of the event (a replayed event imports "as of" the same day), else today."""
-    if isinstance(stamp, str) and stamp:
-        try:
-            return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(PARIS).date()
-        except ValueError:
-            pass
-    return today_paris()
 
 
 def import_object(files: Files, ledger: Ledger, obj: DroppedObject, expected_bucket: str) -> dict[str, Any] | None:
