@@ -79,18 +79,23 @@ PERSONAL = ("compta@boulangerie.example", "+33612345678", "06 12 34 56 78", "4 r
 def relance_log_lines() -> Iterator[io.StringIO]:
     """What the handlers' logger writes, whichever earlier test first configured it.
 
-    Powertools configures the ``relance`` logger once per process, with the ``sys.stdout`` of that moment:
-    when an earlier test created it under its own capture, capsys never sees its lines. Its handlers are
-    pointed at a buffer for the test (a logger created during the test writes to capsys instead).
+    Powertools configures the ``relance`` logger once per process, with the ``sys.stdout`` and the log level
+    of that moment: when an earlier test created it under its own capture, capsys never sees its lines, and
+    one that set POWERTOOLS_LOG_LEVEL=WARNING hides them. For the test, its handlers write to a buffer and it
+    logs at INFO, as deployed (a logger created during the test writes to capsys instead).
     """
     buffer = io.StringIO()
-    handlers = [h for h in logging.getLogger("relance").handlers if isinstance(h, logging.StreamHandler)]
+    relance = logging.getLogger("relance")
+    handlers = [h for h in relance.handlers if isinstance(h, logging.StreamHandler)]
     previous = [h.stream for h in handlers]
+    level = relance.level
+    relance.setLevel(logging.INFO)       # template.yaml's POWERTOOLS_LOG_LEVEL (an earlier test may have lowered it)
     for handler in handlers:
         handler.stream = buffer          # not setStream(): it flushes the old stream, maybe a closed capture
     try:
         yield buffer
     finally:
+        relance.setLevel(level)
         for handler, stream in zip(handlers, previous, strict=True):
             handler.stream = stream
 
