@@ -71,7 +71,7 @@ class Store(Protocol):
     # claims (the exactly-once protocol, see relance.dispatch)
     def claim(self, invoice_id: str, step: str, run_date: dt.date) -> Claim | None: ...
     def claim_all(self, customer_id: str, invoice_ids: Sequence[str], step: str,
-                  run_date: dt.date) -> dict[str, Claim | None]:
+                  run_date: dt.date, *, link_id: str | None = None) -> dict[str, Claim | None]:
         """Claim a step for several invoices in one call: None where claimed now, else the existing claim."""
     def release_claim(self, invoice_id: str, step: str) -> None: ...
 

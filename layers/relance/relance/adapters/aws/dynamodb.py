@@ -90,6 +90,16 @@ def due_keys(customer_id: str, invoice_id: str, next_action: dt.date, shards: in
     }
 
 
+# How long a debtor-page link item is kept after its latest write (it outlives every link signed for it).
+LINK_RETENTION_DAYS = 6 * 366
+
+
+def debtor_link_item(link_id: str, customer_id: str, today: dt.date) -> dict[str, Any]:
+    """The item mapping a debtor-page link id to its customer (``adapters/aws/debtor_links.py`` reads it)."""
+    return {"pk": f"DEBTOR#{link_id}", "sk": "LINK", "type": "debtor_link", "customer_id": customer_id,
+            "expires_at": ttl_after(today, LINK_RETENTION_DAYS)}
+
+
 def approval_due_keys(approval_id: str, expires: dt.date | str, remind_on: dt.date | str | None, reminded: bool,
                       shards: int) -> dict[str, str]:
     """Due-index keys of a pending approval's pointer: due on its reminder date until the reminder went out,
@@ -523,21 +533,24 @@ class Store(CasePointers):
         return self.claim_all(customer, [invoice_id], step, run_date)[invoice_id]
 
     def claim_all(self, customer_id: str, invoice_ids: Sequence[str], step: str,
-                  run_date: dt.date) -> dict[str, Claim | None]:
+                  run_date: dt.date, *, link_id: str | None = None) -> dict[str, Claim | None]:
         """Claim one step of several invoices of a customer in one call (a conditional Put for one invoice, a
         TransactWriteItems for more). Returns, per invoice, None when claimed now, else the existing claim.
 
         A transaction is all or nothing: when some claims exist already (their condition fails, the old
         item comes back with ``ReturnValuesOnConditionCheckFailure``), the others are claimed again.
+        ``link_id``: the customer's debtor-page link item is written in the same call (a transaction then,
+        even for one invoice), so it exists before the message carrying the link goes out.
         """
         result: dict[str, Claim | None] = {}
         pending = list(dict.fromkeys(invoice_ids))
+        extra = [_to_item(debtor_link_item(link_id, customer_id, run_date))] if link_id else []
         while pending:
-            chunk, rest = pending[:TRANSACTION_ITEMS], pending[TRANSACTION_ITEMS:]
+            chunk, rest = pending[:TRANSACTION_ITEMS - len(extra)], pending[TRANSACTION_ITEMS - len(extra):]
             now = int(time.time())
             items = [_to_item({**claim_key(customer_id, iid, step), "type": "claim", "status": "claimed",
                                "run_date": run_date.isoformat(), "claimed_at": now}) for iid in chunk]
-            if len(chunk) == 1:
+            if len(chunk) == 1 and not extra:
                 try:
                     self.client.put_item(TableName=self.table, Item=items[0],
                                          ConditionExpression="attribute_not_exists(pk)",
@@ -554,7 +567,8 @@ class Store(CasePointers):
             try:
                 self.client.transact_write_items(TransactItems=[
                     {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)",
-                             "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}} for item in items])
+                             "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}} for item in items]
+                    + [{"Put": {"TableName": self.table, "Item": item}} for item in extra])
             except ClientError as exc:
                 if exc.response["Error"]["Code"] != "TransactionCanceledException":
                     raise
