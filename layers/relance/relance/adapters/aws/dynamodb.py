@@ -22,7 +22,8 @@ the daily run's one Query also returns the approvals the sweep must act on today
 
 A customer message costs four calls: one consistent Query of the customer's partition returns the profile,
 the open invoices and their claims; one call claims the step for all the message's invoices (a conditional
-Put, or a TransactWriteItems with ``ReturnValuesOnConditionCheckFailure``); the send; one TransactWriteItems
+Put, or a TransactWriteItems with ``ReturnValuesOnConditionCheckFailure``, which also writes the debtor-page
+link's item when the message carries one); the send; one TransactWriteItems
 with a ClientRequestToken records the send, the events, the next actions and settles the claims (groups over
 the 100-item limit are cut at invoice boundaries).
 
