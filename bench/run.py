@@ -135,6 +135,8 @@ def run(mode: Mode) -> dict[str, Any]:
         f"(" + ", ".join(f"{k} {v}" for k, v in big.invocations.items()) + "); "
         + ", ".join(f"{k} {v:.1f} s" for k, v in big.phase_s.items())
         + f"; {len(big.errors)} errors; simulator's moto speed-ups on (fastmoto)")
+    if (invoices, days) != (1_000, 90):      # --smoke: a tiny season proves the code, it is not the goal's
+        results["season_1000_invoices_90_days_s"]["met"] = None
 
     d = _timed("dispatch calls", timings, dispatch_calls.bench_dispatch_calls)
     details["dispatch_calls"] = d
