@@ -72,6 +72,7 @@ class SeasonResult:
     errors: list[str] = field(default_factory=list)
     workarounds: list[str] = field(default_factory=list)
     wall_s: float = 0.0
+    phase_s: Counter[str] = field(default_factory=Counter)   # wall-clock: import, events, days, observe
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -89,17 +90,18 @@ class SeasonResult:
             "table_items": self.table_items, "table_item_bytes": self.table_item_bytes,
             "errors": len(self.errors), "first_errors": self.errors[:5],
             "workarounds": self.workarounds, "wall_s": round(self.wall_s, 2),
+            "phase_s": {k: round(v, 2) for k, v in self.phase_s.items()},
         }
 
 
-def book(invoices: int, seed: int = 7) -> tuple[list[dict[str, Any]], list[dict[str, Any]],
-                                                list[tuple[dt.date, str, dict[str, Any]]]]:
+def book(invoices: int, seed: int = 7, due_spread: int = 5) -> tuple[
+        list[dict[str, Any]], list[dict[str, Any]], list[tuple[dt.date, str, dict[str, Any]]]]:
     """Customers, invoices and dated events of the season (deterministic for ``seed``).
 
-    Invoices fall due 10 to 14 days after the season starts, so the 60-day season covers the ladder from
-    the courtesy email to the final notice (the hand-off, due+50d, lands after the season: the escalation
-    state machine is not in template.yaml yet). About a third of the invoices are paid along the way, one
-    is disputed and one gets a promise to pay.
+    Invoices fall due 10 to ``10 + due_spread - 1`` days after the season starts (5: the 60-day season
+    covers the ladder from the courtesy email to the final notice of every invoice; a longer spread is a
+    book whose invoices fall due all along the season). About a third of the invoices are paid along the
+    way, one is disputed and one gets a promise to pay.
     """
     rng = random.Random(seed)
     customers: list[dict[str, Any]] = []
@@ -119,7 +121,7 @@ def book(invoices: int, seed: int = 7) -> tuple[list[dict[str, Any]], list[dict[
     items: list[dict[str, Any]] = []
     events: list[tuple[dt.date, str, dict[str, Any]]] = []
     for j in range(invoices):
-        due = SEASON_START + dt.timedelta(days=10 + j % 5)
+        due = SEASON_START + dt.timedelta(days=10 + j % due_spread)
         amount = Decimal(rng.choice(["45.00", "180.00", "640.00", "1250.00", "2400.00", "8900.00"]))
         invoice = {"id": f"F2026-{j:04d}", "customer": customers[j % n_customers]["id"],
                    "issued": (due - dt.timedelta(days=30)).isoformat(), "due": due.isoformat(),
@@ -163,42 +165,58 @@ def _timed_invocations(aws: Any, counter: CallCounter, result: SeasonResult) -> 
         result.durations_s = {k: totals[k] / result.invocations[k] for k in totals}
 
 
-def run_season(invoices: int = 30, days: int = 60) -> SeasonResult:
-    """Run the season on a fresh embedded AWS; return the counts the cost model needs."""
+def run_season(invoices: int = 30, days: int = 60, due_spread: int = 5, *, fast: bool = False) -> SeasonResult:
+    """Run the season on a fresh embedded AWS; return the counts the cost model needs.
+
+    ``fast``: with the simulator's moto speed-ups (:func:`relance_dev.simulate.fastmoto.faster_moto`, as
+    ``relance simulate`` runs): the same handlers, template, IAM and answers, without moto's whole-table copy
+    before every transaction and its whole-table walk for every Query, which make a long season's time grow
+    with the square of the table. The call counts are the same; moto's share of the durations is not.
+    """
     from relance_dev.embedded import embedded_aws
     from relance_dev.simulate.driver import SeasonDriver
+    from relance_dev.simulate.fastmoto import faster_moto
 
-    customers, items, events = book(invoices)
+    customers, items, events = book(invoices, due_spread=due_spread)
     result = SeasonResult(days=days, invoices=len(items), customers=len(customers))
     counter = CallCounter(label="observe")
     sink = ByteSink()
     started = time.perf_counter()
-    with embedded_aws() as aws, contextlib.redirect_stdout(sink), counting(counter):
+    speedups = faster_moto() if fast else contextlib.nullcontext()
+    with speedups, embedded_aws() as aws, contextlib.redirect_stdout(sink), counting(counter):
         driver = SeasonDriver(aws)
         for logical in aws.functions:
             result.memory_mb[logical] = int(aws._function_props[logical].get("MemorySize", 128))
         ledger = driver.ledger()
+        result.phase_s["setup"] = time.perf_counter() - started
+        mark = time.perf_counter()
         with counter.phase("import"):
             for customer in customers:
                 ledger.upsert_customer(customer)
             for invoice in items:
                 ledger.create_invoice(invoice, SEASON_START)
+        result.phase_s["import"] = time.perf_counter() - mark
         pending = list(events)
         messaged: set[str] = set()
         messages: set[tuple[str, str, str]] = set()
         with _timed_invocations(aws, counter, result):
             for offset in range(days):
                 day = SEASON_START + dt.timedelta(days=offset)
+                mark = time.perf_counter()
                 with counter.phase("events"):
                     while pending and pending[0][0] <= day:
                         _, kind, data = pending.pop(0)
                         _apply(ledger, kind, data, day, result)
+                result.phase_s["events"] += time.perf_counter() - mark
+                mark = time.perf_counter()
                 with counter.phase("esm"):
                     try:
                         driver.run_day(day)
                     except Exception as exc:     # recorded, the season goes on
                         result.errors.append(f"{day}: {type(exc).__name__}: {exc}"[:300])
-                for delivery in driver.new_deliveries():
+                result.phase_s["days"] += time.perf_counter() - mark
+                mark = time.perf_counter()
+                for delivery in driver.new_deliveries(day):
                     result.deliveries[delivery.channel] += 1
                     if delivery.channel == "email":
                         result.email_bytes_total += len(delivery.content)
@@ -213,6 +231,7 @@ def run_season(invoices: int = 30, days: int = 60) -> SeasonResult:
                     if delivery.channel in ("email", "sms", "letter"):
                         messages.add((day.isoformat(), delivery.customer, delivery.step))
                         messaged.update(delivery.invoices)
+                result.phase_s["observe"] += time.perf_counter() - mark
         result.customer_messages = len(messages)
         result.invoices_messaged = len(messaged & {i["id"] for i in items})
         result.table_items, result.table_item_bytes = _table_size(aws, driver.settings.table_name)

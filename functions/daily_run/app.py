@@ -31,7 +31,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     result = plan(wiring.store(settings), wiring.queue(settings), run_date)
     metrics.add_metric(name="DueInvoices", unit=MetricUnit.Count, value=result.due_invoices)
     metrics.add_metric(name="CustomersQueued", unit=MetricUnit.Count, value=result.messages)
-    swept = sweep(run_date)
+    swept = sweep(run_date, due=result.approvals)   # the plan's read of the due index found them
     metrics.add_metric(name="ApprovalsExpired", unit=MetricUnit.Count, value=len(swept.expired))
     metrics.add_metric(name="DailyRunCompleted", unit=MetricUnit.Count, value=1)
     logger.info("approvals swept", extra=swept.as_dict())

@@ -327,6 +327,53 @@ def test_the_sweep_reads_an_approval_only_on_the_days_something_is_due_for_it(aw
     assert sweep_reads(RUN + dt.timedelta(days=9)) == ({"reminded": 0, "expired": 0, "errors": 0}, 0)
 
 
+def test_the_daily_run_finds_due_approvals_in_the_due_index_without_a_query_of_its_own(aws: EmbeddedAws) -> None:
+    """The plan's one Query of the due index returns the approval on its reminder day, then on the day after
+    its expiry; on other days than Monday the pending list is not queried at all."""
+    import boto3
+
+    _started(aws)
+    queried: list[str] = []
+
+    def count(params: dict[str, object], **_: object) -> None:
+        queried.append(str(params.get("IndexName") or params.get("ExpressionAttributeValues")))
+
+    def daily_run(day: dt.date) -> dict[str, int]:
+        session = boto3._get_default_session()
+        session.events.register("provide-client-params.dynamodb.Query", count, unique_id="count-queries")
+        runtime.reset_clients()
+        try:
+            queried.clear()
+            return dict(aws.invoke("DailyRunFunction", scheduler_event(day))["approvals"])
+        finally:
+            session.events.unregister("provide-client-params.dynamodb.Query", unique_id="count-queries")
+            runtime.reset_clients()
+
+    with function_env(aws) as services:
+        due = [w for w in services.store.due_work(RUN + dt.timedelta(days=4)) if w[0] == "approval"]
+        assert due and not [w for w in services.store.due_work(RUN + dt.timedelta(days=3)) if w[0] == "approval"]
+        assert list(services.store.due_entries(RUN + dt.timedelta(days=400))) == []   # invoices only
+        # a pointer written before approvals were in the due index: Monday's read of the whole list indexes it
+        (pointer,) = services.store.pending_approvals()
+        services.store.client.update_item(
+            TableName=services.store.table, UpdateExpression="REMOVE due_pk, due_sk",
+            Key={"pk": {"S": "APPROVAL#PENDING"}, "sk": {"S": f"{pointer['expires']}#{pointer['approval_id']}"}})
+        assert not [w for w in services.store.due_work(RUN + dt.timedelta(days=4)) if w[0] == "approval"]
+    assert daily_run(RUN + dt.timedelta(days=3)) == {"reminded": 0, "expired": 0, "errors": 0}    # Monday 8 June
+    assert any("APPROVAL#PENDING" in q for q in queried)            # the weekly read of the whole list
+    with function_env(aws) as services:
+        assert [w[0] for w in services.store.due_work(RUN + dt.timedelta(days=4))] == ["approval"]
+    assert daily_run(RUN + dt.timedelta(days=4)) == {"reminded": 1, "expired": 0, "errors": 0}
+    assert queried == ["due"]                                       # one Query: the due index
+    assert daily_run(RUN + dt.timedelta(days=5)) == {"reminded": 0, "expired": 0, "errors": 0}
+    assert daily_run(RUN + dt.timedelta(days=7)) == {"reminded": 0, "expired": 0, "errors": 0}   # last valid day
+    assert daily_run(RUN + dt.timedelta(days=8)) == {"reminded": 0, "expired": 1, "errors": 0}
+    assert queried == ["due"]
+    with function_env(aws) as services:
+        assert services.store.pending_approvals() == []
+        assert not [w for w in services.store.due_work(RUN + dt.timedelta(days=400)) if w[0] == "approval"]
+
+
 def test_payment_recorded_before_approval_suspends_the_handoff(aws: EmbeddedAws) -> None:
     # Given a case waiting for approval
     case_id = _started(aws)

@@ -83,6 +83,21 @@ def test_claim_all_is_one_call_and_keeps_existing_claims(store: EscalationStore)
     assert calls == ["TransactWriteItems"]
 
 
+def test_the_debtor_link_item_is_written_in_the_claims_call(store: EscalationStore) -> None:
+    from relance.adapters.aws.debtor_links import DynamoLinkStore
+
+    ids = _book(store, 2)
+    links = DynamoLinkStore(store)
+    calls = _calls(store)
+    assert store.claim_all("C1", ids[:1], "courtesy", DAY, link_id="L" * 32) == {ids[0]: None}
+    assert calls == ["TransactWriteItems"]                   # one invoice and the link: still one call
+    assert links.customer_of("L" * 32) == "C1"
+    calls.clear()
+    again = store.claim_all("C1", ids[:1], "courtesy", DAY, link_id="M" * 32)
+    assert again[ids[0]] is not None                          # already claimed: nothing written, not the link
+    assert links.customer_of("M" * 32) is None
+
+
 def test_a_group_is_recorded_in_one_call_and_cut_at_invoice_boundaries(store: EscalationStore) -> None:
     # Given 40 invoices of C1 claimed for the courtesy step, and their sent state
     ids = _book(store, 40)

@@ -203,12 +203,11 @@ class SeasonDriver:
         from moto.sns.models import sns_backends
 
         backend = sns_backends[DEFAULT_ACCOUNT_ID][self.aws.region]
-        for message_id, (phone, text) in list(backend.sms_messages.items()):
-            if message_id in self._sms_seen:
-                continue
+        new = [(mid, sms) for mid, sms in list(backend.sms_messages.items()) if mid not in self._sms_seen]
+        found = self._sent_events_for([mid for mid, _ in new if mid not in self.sms_index])
+        for message_id, (phone, text) in new:
             self._sms_seen.add(message_id)
-            known = self.sms_index.get(message_id)
-            customer, step, invoices = known if known else self._sent_event_for(message_id)
+            customer, step, invoices = self.sms_index.get(message_id) or found.get(message_id) or ("", "", ())
             yield Delivery("sms", customer, invoices, step, phone, "", body=text)
 
     def _tasks(self) -> Iterator[Delivery]:
@@ -240,22 +239,31 @@ class SeasonDriver:
                 yield Delivery("letter", meta.get("customer", ""), tuple(meta.get("invoices", "").split(",")),
                                meta.get("step", ""), key, "", got["Body"].read())
 
-    def _sent_event_for(self, message_id: str) -> tuple[str, str, tuple[str, ...]]:
-        """The history event the dispatcher wrote for an SMS (SNS keeps only number and text)."""
+    def _sent_events_for(self, message_ids: list[str]) -> dict[str, tuple[str, str, tuple[str, ...]]]:
+        """The history events the dispatcher wrote for these SMS (SNS keeps only number and text): one
+        filtered table scan per 100 SMS (the filter's ``IN`` limit), not one per SMS."""
         client = runtime.client("dynamodb")
         paginator = client.get_paginator("scan")
-        for page in paginator.paginate(
-                TableName=self.settings.table_name,
-                FilterExpression="#k = :sent AND details.message_id = :id",
-                ExpressionAttributeNames={"#k": "kind"},
-                ExpressionAttributeValues={":sent": {"S": "sent"}, ":id": {"S": message_id}}):
-            for item in page["Items"]:
-                details = item["details"]["M"]
-                invoices = tuple(v["S"] for v in details.get("invoices", {}).get("L", []))
-                invoice = item["pk"]["S"].removeprefix("INV#")
-                record = self.store().get_invoice(invoice)
-                return (record.customer_id if record else "", details["step"]["S"], invoices or (invoice,))
-        return "", "", ()
+        found: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+        for start in range(0, len(message_ids), 100):
+            chunk = message_ids[start:start + 100]
+            values = {f":m{i}": {"S": mid} for i, mid in enumerate(chunk)}
+            for page in paginator.paginate(
+                    TableName=self.settings.table_name,
+                    FilterExpression=f"#k = :sent AND details.message_id IN ({', '.join(values)})",
+                    ExpressionAttributeNames={"#k": "kind"},
+                    ExpressionAttributeValues={":sent": {"S": "sent"}, **values}):
+                for item in page["Items"]:
+                    details = item["details"]["M"]
+                    message_id = details["message_id"]["S"]
+                    if message_id in found:
+                        continue
+                    invoices = tuple(v["S"] for v in details.get("invoices", {}).get("L", []))
+                    invoice = item["pk"]["S"].removeprefix("INV#")
+                    record = self.store().get_invoice(invoice)
+                    found[message_id] = (record.customer_id if record else "", details["step"]["S"],
+                                         invoices or (invoice,))
+        return found
 
 
 def _paginate(client: Any, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:

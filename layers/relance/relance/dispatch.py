@@ -67,6 +67,9 @@ class Dispatcher:
     renderer: Callable[[str, Sequence[str], MessageContext], Rendered] = render
     attachments: Callable[[str], bytes | None] | None = None   # S3 key -> original invoice PDF
     debtor_link: Callable[[str, dt.date], str | None] | None = None   # customer, day -> the debtor's page link
+    # customer -> its link id: the link's item is written in the claim's call, before the message that
+    # carries the link goes out (no call of its own)
+    debtor_link_id: Callable[[str], str] | None = None
     # Rates stored in the table (law.rates.RateStore + claim_alert): they complete the packaged rates.yaml,
     # and a missing rate is told once per semester (metric + team task), never silently.
     rates: Any = None
@@ -184,8 +187,9 @@ class Dispatcher:
         for record, due in members:
             if record.invoice_id not in claims:
                 unclaimed[due.step.id].append(record.invoice_id)
+        link_id = self.debtor_link_id(customer.id) if self.debtor_link_id and self.debtor_link else None
         for step_id, invoice_ids in unclaimed.items():
-            claims.update(self.store.claim_all(customer.id, invoice_ids, step_id, run_date))
+            claims.update(self.store.claim_all(customer.id, invoice_ids, step_id, run_date, link_id=link_id))
         claimed: list[tuple[InvoiceRecord, DueStep]] = []
         abandoned: list[tuple[InvoiceRecord, Claim]] = []
         for record, due in members:

@@ -40,19 +40,26 @@ class PlanResult:
     due_invoices: int
     customers: int
     messages: int
+    approvals: tuple[dict[str, str], ...] = ()
+    """Pending approvals with a reminder or an expiry due (``approval_id``, ``expires``): for the sweep."""
 
 
 def plan(store: Store, queue: Queue, run_date: dt.date) -> PlanResult:
     """Read the due index up to ``run_date`` and enqueue one message per customer.
 
     Memory holds one set of customer ids; the index holds only invoices with a next action, so a run
-    reads nothing for invoices that are not due.
+    reads nothing for invoices that are not due. The same read returns the pending approvals whose
+    reminder or expiry is due, handed back for the sweep (no second query).
     """
     customers: dict[str, int] = {}
+    approvals: list[dict[str, str]] = []
     due = 0
-    for customer, _invoice in store.due_entries(run_date):
+    for kind, first, second in store.due_work(run_date):
+        if kind == "approval":
+            approvals.append({"approval_id": first, "expires": second})
+            continue
         due += 1
-        customers[customer] = customers.get(customer, 0) + 1
+        customers[first] = customers.get(first, 0) + 1
     messages = queue.send_all([json.dumps({"customer": customer, "run_date": run_date.isoformat()})
                                for customer in customers])
-    return PlanResult(run_date, due, len(customers), messages)
+    return PlanResult(run_date, due, len(customers), messages, tuple(approvals))

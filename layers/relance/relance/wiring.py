@@ -187,7 +187,7 @@ def dispatcher(settings: Settings) -> Dispatcher:
     built = Dispatcher(the_store, ledger(settings, the_store), channels(settings), company(settings),
                        start_escalation=start_escalation if escalations else None,
                        attachments=letters.get if letters else None, rates=_rate_store(settings.table_name),
-                       debtor_link=debtor_links(settings))
+                       debtor_link=debtor_links(settings), debtor_link_id=debtor_link_ids())
     return _dispatcher_hook(built) if _dispatcher_hook is not None else built
 
 
@@ -214,17 +214,29 @@ def _rate_store(table_name: str) -> Any:
 
 
 def debtor_links(settings: Settings) -> Callable[[str, dt.date], str] | None:
-    """The signer of the debtor's page links, when DEBTOR_PAGE_URL and the signing secret are set."""
+    """The signer of the debtor's page links, when DEBTOR_PAGE_URL and the signing secret are set. It writes
+    nothing: the link's item is written with the message's claim (:func:`debtor_link_ids`)."""
     base, secret = os.environ.get("DEBTOR_PAGE_URL", "").strip(), os.environ.get("APPROVAL_SECRET_ARN", "").strip()
     if not base or not secret:
         return None
-    from relance.adapters.aws.debtor_links import DynamoLinkStore
-    from relance.debtor.links import make_link
+    from relance.debtor.links import signed_link
     from relance.escalation.approvals import signing_key
 
-    links = DynamoLinkStore(store(settings))
-
     def link(customer_id: str, day: dt.date) -> str:
-        return make_link(signing_key(secret, secrets()), base, customer_id, day, links)
+        return signed_link(signing_key(secret, secrets()), base, customer_id, day)
 
     return link
+
+
+def debtor_link_ids() -> Callable[[str], str] | None:
+    """A customer's link id (the item dispatch writes in the claim's call), when links are signed."""
+    base, secret = os.environ.get("DEBTOR_PAGE_URL", "").strip(), os.environ.get("APPROVAL_SECRET_ARN", "").strip()
+    if not base or not secret:
+        return None
+    from relance.debtor.links import link_id
+    from relance.escalation.approvals import signing_key
+
+    def lid(customer_id: str) -> str:
+        return link_id(signing_key(secret, secrets()), customer_id)
+
+    return lid

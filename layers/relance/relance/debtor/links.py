@@ -73,7 +73,13 @@ def url(base_url: str, lid: str, sig: str) -> str:
 
 def make_link(key: bytes, base_url: str, customer_id: str, sent_on: dt.date, store: LinkStore) -> str:
     """A link for a message sent on ``sent_on``; writes the id -> customer item (idempotent put)."""
+    store.put_link(link_id(key, customer_id), customer_id, sent_on)
+    return signed_link(key, base_url, customer_id, sent_on)
+
+
+def signed_link(key: bytes, base_url: str, customer_id: str, sent_on: dt.date) -> str:
+    """The link of a message sent on ``sent_on``, without writing its item (dispatch writes it with the
+    message's claim: :attr:`relance.dispatch.Dispatcher.debtor_link_id`)."""
     lid = link_id(key, customer_id)
-    store.put_link(lid, customer_id, sent_on)
     expires_at = expiry_moment(sent_on + dt.timedelta(days=LINK_VALID_DAYS))
     return url(base_url, lid, sign(key, lid, expires_at))

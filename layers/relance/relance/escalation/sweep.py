@@ -7,14 +7,18 @@ Wait states and timeouts would sleep in real time; a date-driven sweep replays d
 - the expiry date passed: the approval is closed and the waiting task fails with ``ApprovalExpired``, so the
   machine's ``MarkDeclined`` leaves the invoices open and owed, « à décider » by the team (never a refusal).
 
-It reads only the pending approvals (one small item collection), never the invoices. Each pointer carries
-its expiry (in its sort key), its reminder date and whether the reminder went out, so an approval is read
-only on the days something is due for it.
+It reads only the pending approvals, never the invoices. Each pointer carries its expiry (in its sort key),
+its reminder date and whether the reminder went out, and sits in the due index on the day its reminder,
+then its expiry, is due: the daily run's one Query of that index finds it (``due``), so an approval is read
+only on the days something is due for it, and the sweep makes no query of its own. Once a week
+(:data:`FULL_SWEEP_WEEKDAY`) and whenever it is called without ``due``, it reads the whole pending list as
+well (one consistent Query): a pointer written before approvals were in the due index is put into it then.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,12 +37,26 @@ class SweepReport:
         return {"reminded": len(self.reminded), "expired": len(self.expired), "errors": len(self.errors)}
 
 
-def sweep(run_date: dt.date, *, services: Services | None = None) -> SweepReport:
-    """Send due reminders and expire overdue approvals as of ``run_date``. Safe to run twice a day."""
+FULL_SWEEP_WEEKDAY = 0     # Monday: the whole pending list is read too (a safety net, and older pointers)
+
+
+def sweep(run_date: dt.date, *, services: Services | None = None,
+          due: Sequence[dict[str, Any]] | None = None) -> SweepReport:
+    """Send due reminders and expire overdue approvals as of ``run_date``. Safe to run twice a day.
+
+    ``due``: the pointers the due index returned for ``run_date`` (the daily run's plan); without it, or on
+    :data:`FULL_SWEEP_WEEKDAY`, the pending list is read.
+    """
     report = SweepReport()
     services = services or Services.from_env()
-    for pointer in services.store.pending_approvals():
-        approval_id = str(pointer["approval_id"])
+    pointers: dict[str, dict[str, Any]] = {str(p["approval_id"]): dict(p) for p in due or ()}
+    if due is None or run_date.weekday() == FULL_SWEEP_WEEKDAY:
+        for pointer in services.store.pending_approvals():
+            if "due_sk" not in pointer:
+                services.store.index_pending_approval(pointer)
+            if not _quiet(pointer, run_date):
+                pointers.setdefault(str(pointer["approval_id"]), pointer)
+    for approval_id, pointer in sorted(pointers.items(), key=lambda kv: (str(kv[1].get("expires")), kv[0])):
         if _quiet(pointer, run_date):
             continue
         try:
@@ -91,7 +109,7 @@ def _one(services: Services, approval_id: str, run_date: dt.date, report: SweepR
             message_id = send_approval_mail(services, "approval_reminder", case_item, str(approval["link"]),
                                             expires, run_date)
         except Exception:
-            services.store.unmark_reminded(approval_id, expires)
+            services.store.unmark_reminded(approval_id, expires, run_date)
             raise
         # the team hears of it too: without a decision by the expiry, the invoices come back to it
         customer = services.customer(str(case_item["customer"]))

@@ -19,9 +19,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from relance.adapters.aws.dynamodb import OnTheTable, _from_item, _to_item, _unless_condition_fails, ttl_after
+from relance.adapters.aws.dynamodb import (
+    LINK_RETENTION_DAYS,
+    OnTheTable,
+    _from_item,
+    _to_item,
+    _unless_condition_fails,
+    debtor_link_item,
+    ttl_after,
+)
 
-LINK_RETENTION_DAYS = 6 * 366      # a link item outlives every link signed for it
 COUNTER_RETENTION_DAYS = 3
 
 
@@ -30,9 +37,7 @@ class DynamoLinkStore(OnTheTable):
     """LinkStore over the table's low-level client (the same ``Store`` the ledger uses)."""
 
     def put_link(self, link_id: str, customer_id: str, today: dt.date) -> None:
-        self._client.put_item(TableName=self._table, Item=_to_item({
-            "pk": f"DEBTOR#{link_id}", "sk": "LINK", "type": "debtor_link", "customer_id": customer_id,
-            "expires_at": ttl_after(today, LINK_RETENTION_DAYS)}))
+        self._client.put_item(TableName=self._table, Item=_to_item(debtor_link_item(link_id, customer_id, today)))
 
     def customer_of(self, link_id: str) -> str | None:
         resp = self._client.get_item(TableName=self._table, ConsistentRead=True,

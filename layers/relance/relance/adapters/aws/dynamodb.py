@@ -16,11 +16,14 @@ pk                          sk                           what
 
 The sparse GSI ``due`` (``due_pk`` = ``DUE#<shard>``, ``due_sk`` = ``<date>#<customer>#<invoice>``) holds only
 invoices that have a next action, so the daily run reads the due invoices and nothing else (one shard by
-default: ``DueShards`` only matters for very large books).
+default: ``DueShards`` only matters for very large books). The pointers to pending approvals are in it too
+(``due_sk`` = ``<date>#APPROVAL#<approval id>``, the date of the reminder, then the day after the expiry), so
+the daily run's one Query also returns the approvals the sweep must act on today.
 
 A customer message costs four calls: one consistent Query of the customer's partition returns the profile,
 the open invoices and their claims; one call claims the step for all the message's invoices (a conditional
-Put, or a TransactWriteItems with ``ReturnValuesOnConditionCheckFailure``); the send; one TransactWriteItems
+Put, or a TransactWriteItems with ``ReturnValuesOnConditionCheckFailure``, which also writes the debtor-page
+link's item when the message carries one); the send; one TransactWriteItems
 with a ClientRequestToken records the send, the events, the next actions and settles the claims (groups over
 the 100-item limit are cut at invoice boundaries).
 
@@ -86,6 +89,31 @@ def due_keys(customer_id: str, invoice_id: str, next_action: dt.date, shards: in
         "due_pk": f"DUE#{shard_of(customer_id, shards)}",
         "due_sk": f"{next_action.isoformat()}#{customer_id}#{invoice_id}",
     }
+
+
+# How long a debtor-page link item is kept after its latest write (it outlives every link signed for it).
+LINK_RETENTION_DAYS = 6 * 366
+
+
+def debtor_link_item(link_id: str, customer_id: str, today: dt.date) -> dict[str, Any]:
+    """The item mapping a debtor-page link id to its customer (``adapters/aws/debtor_links.py`` reads it)."""
+    return {"pk": f"DEBTOR#{link_id}", "sk": "LINK", "type": "debtor_link", "customer_id": customer_id,
+            "expires_at": ttl_after(today, LINK_RETENTION_DAYS)}
+
+
+def approval_due_keys(approval_id: str, expires: dt.date | str, remind_on: dt.date | str | None, reminded: bool,
+                      shards: int) -> dict[str, str]:
+    """Due-index keys of a pending approval's pointer: due on its reminder date until the reminder went out,
+    then on the day after its expiry (the sweep expires it then)."""
+    after = dt.date.fromisoformat(str(expires)) + dt.timedelta(days=1)
+    when = after
+    if remind_on and not reminded:
+        when = min(dt.date.fromisoformat(str(remind_on)), after)
+    return approval_due_at(approval_id, when, shards)
+
+
+def approval_due_at(approval_id: str, when: dt.date, shards: int) -> dict[str, str]:
+    return {"due_pk": f"DUE#{shard_of(approval_id, shards)}", "due_sk": f"{when.isoformat()}#APPROVAL#{approval_id}"}
 
 
 def _date(value: Any) -> dt.date | None:
@@ -175,6 +203,7 @@ class OnTheTable:
 
 
 CLAIM_MARK = "#CLAIM#"
+PENDING_APPROVALS_PK = "APPROVAL#PENDING"
 # One transaction holds at most 100 items (DynamoDB's limit); a grouped write is cut at invoice boundaries.
 TRANSACTION_ITEMS = 100
 
@@ -505,21 +534,24 @@ class Store(CasePointers):
         return self.claim_all(customer, [invoice_id], step, run_date)[invoice_id]
 
     def claim_all(self, customer_id: str, invoice_ids: Sequence[str], step: str,
-                  run_date: dt.date) -> dict[str, Claim | None]:
+                  run_date: dt.date, *, link_id: str | None = None) -> dict[str, Claim | None]:
         """Claim one step of several invoices of a customer in one call (a conditional Put for one invoice, a
         TransactWriteItems for more). Returns, per invoice, None when claimed now, else the existing claim.
 
         A transaction is all or nothing: when some claims exist already (their condition fails, the old
         item comes back with ``ReturnValuesOnConditionCheckFailure``), the others are claimed again.
+        ``link_id``: the customer's debtor-page link item is written in the same call (a transaction then,
+        even for one invoice), so it exists before the message carrying the link goes out.
         """
         result: dict[str, Claim | None] = {}
         pending = list(dict.fromkeys(invoice_ids))
+        extra = [_to_item(debtor_link_item(link_id, customer_id, run_date))] if link_id else []
         while pending:
-            chunk, rest = pending[:TRANSACTION_ITEMS], pending[TRANSACTION_ITEMS:]
+            chunk, rest = pending[:TRANSACTION_ITEMS - len(extra)], pending[TRANSACTION_ITEMS - len(extra):]
             now = int(time.time())
             items = [_to_item({**claim_key(customer_id, iid, step), "type": "claim", "status": "claimed",
                                "run_date": run_date.isoformat(), "claimed_at": now}) for iid in chunk]
-            if len(chunk) == 1:
+            if len(chunk) == 1 and not extra:
                 try:
                     self.client.put_item(TableName=self.table, Item=items[0],
                                          ConditionExpression="attribute_not_exists(pk)",
@@ -536,7 +568,8 @@ class Store(CasePointers):
             try:
                 self.client.transact_write_items(TransactItems=[
                     {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)",
-                             "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}} for item in items])
+                             "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}} for item in items]
+                    + [{"Put": {"TableName": self.table, "Item": item}} for item in extra])
             except ClientError as exc:
                 if exc.response["Error"]["Code"] != "TransactionCanceledException":
                     raise
@@ -637,14 +670,25 @@ class Store(CasePointers):
         Reads only the due entries: the range condition stops at ``run_date``, so invoices that are not
         due are never read.
         """
+        for kind, first, second in self.due_work(run_date):
+            if kind == "invoice":
+                yield first, second
+
+    def due_work(self, run_date: dt.date) -> Iterator[tuple[str, str, str]]:
+        """Everything due on or before ``run_date``, from the one due index: ``("invoice", customer, invoice)``
+        and ``("approval", approval id, expiry date)`` (a pending approval with a reminder or expiry due)."""
         upper = (run_date + dt.timedelta(days=1)).isoformat()
         for shard in range(self.shards):
             for item in self._query(IndexName=DUE_INDEX,
                                     KeyConditionExpression="due_pk = :pk AND due_sk < :upper",
                                     ExpressionAttributeValues=_to_item(
                                         {":pk": f"DUE#{shard}", ":upper": upper})):
+                if item.get("pk") == PENDING_APPROVALS_PK:
+                    expires, approval_id = str(item["sk"]).split("#", 1)
+                    yield "approval", approval_id, expires
+                    continue
                 _, customer, invoice = item["due_sk"].split("#", 2)
-                yield customer, invoice
+                yield "invoice", customer, invoice
 
     # ---- personal data (GDPR: relance.gdpr) -----------------------------------------------------
     def customer_items(self, customer_id: str) -> CustomerItems:
@@ -763,8 +807,8 @@ def _cancelled_by_condition(exc: ClientError) -> bool:
 # ---- escalation: cases and approvals (added by the escalation work; new item types only) --------------
 # ``CASE#<case_id>`` / ``CASE``                 an escalation case: its file, partner, outcome token
 # ``APPROVAL#<approval_id>`` / ``APPROVAL``     one approval request: the task token, expiry, status
-# ``APPROVAL#PENDING`` / ``<expires>#<id>``     pointer to a pending approval (read by the daily sweep)
-PENDING_APPROVALS_PK = "APPROVAL#PENDING"
+# ``APPROVAL#PENDING`` / ``<expires>#<id>``     pointer to a pending approval (in the due index: the daily run
+#                                              finds it on the days its reminder or expiry is due)
 
 
 class EscalationStore(Store):
@@ -820,7 +864,8 @@ class EscalationStore(Store):
                 "expires": expires.isoformat(), **fields}
         # The pointer carries the dates the sweep acts on, so a quiet day reads no approval at all.
         pointer = {"pk": PENDING_APPROVALS_PK, "sk": f"{expires.isoformat()}#{approval_id}",
-                   "approval_id": approval_id, "case_id": fields.get("case_id"), "remind_on": fields.get("remind_on")}
+                   "approval_id": approval_id, "case_id": fields.get("case_id"), "remind_on": fields.get("remind_on"),
+                   **approval_due_keys(approval_id, expires, fields.get("remind_on"), False, self.shards)}
         self.client.transact_write_items(TransactItems=[
             {"Put": {"TableName": self.table, "Item": _to_item(item),
                      "ConditionExpression": "attribute_not_exists(pk)"}},
@@ -839,6 +884,16 @@ class EscalationStore(Store):
                 for item in self._query(KeyConditionExpression="pk = :pk",
                                         ExpressionAttributeValues=_to_item({":pk": PENDING_APPROVALS_PK}),
                                         ConsistentRead=True)]
+
+    def index_pending_approval(self, pointer: Mapping[str, Any]) -> None:
+        """Put a pointer written before the due index held approvals into it (from :meth:`pending_approvals`)."""
+        approval_id, expires = str(pointer["approval_id"]), str(pointer["expires"])
+        keys = approval_due_keys(approval_id, expires, pointer.get("remind_on"), bool(pointer.get("reminded")),
+                                 self.shards)
+        _unless_condition_fails(
+            self.client.update_item, TableName=self.table, Key=self._pending_pointer_key(approval_id, expires),
+            UpdateExpression="SET due_pk = :pk, due_sk = :sk", ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=_to_item({":pk": keys["due_pk"], ":sk": keys["due_sk"]}))
 
     def refresh_approval_token(self, approval_id: str, token: str) -> bool:
         """A retried approval task got a new token: keep the request, swap the token (if still pending)."""
@@ -860,19 +915,28 @@ class EscalationStore(Store):
                         "ExpressionAttributeNames": {"#s": "status"},
                         "ExpressionAttributeValues": _to_item({":d": when.isoformat(), ":pending": "pending"})}},
             {"Update": {"TableName": self.table, "Key": self._pending_pointer_key(approval_id, expires),
-                        "UpdateExpression": "SET reminded = :d", "ConditionExpression": "attribute_exists(pk)",
-                        "ExpressionAttributeValues": _to_item({":d": when.isoformat()})}},
+                        "UpdateExpression": "SET reminded = :d, due_pk = :pk, due_sk = :sk",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": _to_item({":d": when.isoformat(), **self._due_values(
+                            approval_due_keys(approval_id, expires, None, True, self.shards))})}},
         ])
 
-    def unmark_reminded(self, approval_id: str, expires: dt.date) -> None:
-        """The reminder could not be sent: let the next sweep try again."""
+    def unmark_reminded(self, approval_id: str, expires: dt.date, retry_on: dt.date | None = None) -> None:
+        """The reminder could not be sent: let the next sweep (on or after ``retry_on``) try again."""
+        due = approval_due_at(approval_id, retry_on or dt.date.min, self.shards)
         self.client.transact_write_items(TransactItems=[
             {"Update": {"TableName": self.table,
                         "Key": self._approval_key(approval_id),
                         "UpdateExpression": "REMOVE reminded"}},
             {"Update": {"TableName": self.table, "Key": self._pending_pointer_key(approval_id, expires),
-                        "UpdateExpression": "REMOVE reminded", "ConditionExpression": "attribute_exists(pk)"}},
+                        "UpdateExpression": "REMOVE reminded SET due_pk = :pk, due_sk = :sk",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": _to_item(self._due_values(due))}},
         ])
+
+    @staticmethod
+    def _due_values(keys: Mapping[str, str]) -> dict[str, str]:
+        return {":pk": keys["due_pk"], ":sk": keys["due_sk"]}
 
     @staticmethod
     def _approval_key(approval_id: str) -> dict[str, Any]:
@@ -906,7 +970,9 @@ class EscalationStore(Store):
         if status == "pending":
             items.append({"Put": {"TableName": self.table, "Item": {**pointer, **_to_item(
                 {"approval_id": approval_id, "case_id": current.get("case_id"),
-                 "remind_on": current.get("remind_on"), "reminded": current.get("reminded")})}}})
+                 "remind_on": current.get("remind_on"), "reminded": current.get("reminded"),
+                 **approval_due_keys(approval_id, str(current["expires"]), current.get("remind_on"),
+                                     bool(current.get("reminded")), self.shards)})}}})
         else:
             items.append({"Delete": {"TableName": self.table, "Key": pointer}})
         return _unless_condition_fails(self.client.transact_write_items, TransactItems=items)

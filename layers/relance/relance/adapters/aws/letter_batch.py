@@ -18,26 +18,47 @@ from relance.adapters.aws.services import sns_subject
 BATCH_DAYS = 7        # the daily run gathers the queues of the last 7 days not batched yet (weekends, outages)
 
 
-def _queue(s3: Any, bucket: str, day: dt.date) -> tuple[list[dict[str, Any]], bool]:
-    """The day's print-queue entries, and whether the day is batched already."""
-    entries, batched = [], False
+def _queue(s3: Any, bucket: str, day: dt.date, keys: list[str] | None = None
+           ) -> tuple[list[dict[str, Any]], bool]:
+    """The day's print-queue entries, and whether the day is batched already (``keys``: the day's keys,
+    listed by the caller; otherwise the day's folder is listed). A batched day's entries are not read."""
     prefix = f"print-queue/{day.isoformat()}/"
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+    if keys is None:
+        keys = [obj["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+                for obj in page.get("Contents", [])]
+    if any(key.endswith("/batch.pdf") for key in keys):
+        return [], True
+    entries = [json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+               for key in keys if key.endswith(".json")]
+    return sorted(entries, key=lambda e: (str(e.get("recipient", "")), str(e.get("pdf", "")))), False
+
+
+def _recent_keys(s3: Any, bucket: str, run_date: dt.date) -> dict[dt.date, list[str]]:
+    """The print-queue keys of the :data:`BATCH_DAYS` days before ``run_date``, by day, in one listing (keys
+    are listed in order: the listing starts at the first day and stops at ``run_date``)."""
+    first = run_date - dt.timedelta(days=BATCH_DAYS)
+    by_day: dict[dt.date, list[str]] = {}
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="print-queue/",
+                                                         StartAfter=f"print-queue/{first.isoformat()}")
+    for page in pages:
         for obj in page.get("Contents", []):
             key = obj["Key"]
-            if key.endswith("/batch.pdf"):
-                batched = True
-            elif key.endswith(".json"):
-                entry = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-                entries.append(entry)
-    return sorted(entries, key=lambda e: (str(e.get("recipient", "")), str(e.get("pdf", "")))), batched
+            try:
+                day = dt.date.fromisoformat(key.split("/")[1])
+            except (IndexError, ValueError):
+                continue
+            if day >= run_date:
+                return by_day
+            by_day.setdefault(day, []).append(key)
+    return by_day
 
 
-def batch_day(s3: Any, sns: Any, bucket: str, topic_arn: str, day: dt.date) -> dict[str, Any] | None:
+def batch_day(s3: Any, sns: Any, bucket: str, topic_arn: str, day: dt.date,
+              keys: list[str] | None = None) -> dict[str, Any] | None:
     """Make the batch of ``day`` and tell the team; None when the day had no letter or was done already."""
     from pypdf import PdfReader, PdfWriter
 
-    entries, batched = _queue(s3, bucket, day)
+    entries, batched = _queue(s3, bucket, day, keys)
     if not entries or batched:
         return None
     writer = PdfWriter()
@@ -84,10 +105,14 @@ def batch_day(s3: Any, sns: Any, bucket: str, topic_arn: str, day: dt.date) -> d
 
 
 def post_batches(s3: Any, sns: Any, bucket: str, topic_arn: str, run_date: dt.date) -> list[dict[str, Any]]:
-    """The batches of the days before ``run_date`` not made yet (safe to run twice)."""
+    """The batches of the days before ``run_date`` not made yet (safe to run twice).
+
+    One listing finds the last days' queues; a day without letters costs nothing more, a batched day
+    nothing more either (its entries are not read again).
+    """
     done = []
-    for back in range(BATCH_DAYS, 0, -1):
-        made = batch_day(s3, sns, bucket, topic_arn, run_date - dt.timedelta(days=back))
+    for day, keys in sorted(_recent_keys(s3, bucket, run_date).items()):
+        made = batch_day(s3, sns, bucket, topic_arn, day, keys)
         if made:
             done.append(made)
     return done
