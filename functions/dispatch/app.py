@@ -8,9 +8,8 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.parser import ValidationError as ParserValidationError
-from aws_lambda_powertools.utilities.parser import parse
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as ModelError
 
 from relance import observability, wiring
 from relance.dispatch import DispatchReport
@@ -31,11 +30,15 @@ class WorkMessage(BaseModel):
 
 
 def parse_body(record: SQSRecord) -> tuple[str, dt.date]:
-    """The work message of ``record`` (Powertools parser), or a ValidationError naming the message."""
+    """The work message of ``record``, or a ValidationError naming the message and the field.
+
+    Read with the pydantic model directly: Powertools' ``parse`` would import every event model at cold start
+    (about 50 ms) for one JSON body.
+    """
     try:
-        body = parse(event=record.body, model=WorkMessage)
-    except (ParserValidationError, ValueError, TypeError) as exc:
-        first = exc.errors()[0] if isinstance(exc, ParserValidationError) and exc.errors() else None
+        body = WorkMessage.model_validate_json(record.body)
+    except (ModelError, ValueError, TypeError) as exc:
+        first = exc.errors()[0] if isinstance(exc, ModelError) and exc.errors() else None
         why = f"{'.'.join(map(str, first['loc'])) or 'body'}: {first['msg']}" if first else str(exc)
         raise ValidationError(f"malformed work message ({why})", f"SQS message {record.message_id}") from None
     return body.customer, body.run_date

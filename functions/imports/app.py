@@ -6,9 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.parser import ValidationError as ParserValidationError
-from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
 
 from relance import observability, wiring
 from relance.adapters.aws.bank_files import import_statement_object, is_statement, sns_notify
@@ -24,7 +21,15 @@ __all__ = ["lambda_handler", "today_paris"]
 
 def dropped_object(event: Any) -> DroppedObject:
     """The object named by EventBridge's S3 ``Object Created`` event (Powertools parser model); its day is the
-    event's, in Paris (a replayed event imports "as of" the same day). ValidationError names the event."""
+    event's, in Paris (a replayed event imports "as of" the same day). ValidationError names the event.
+
+    The parser is imported here, not with the module: it loads every Powertools event model (about 80 ms),
+    which a file drop can wait for once per container but the init phase should not carry.
+    """
+    from aws_lambda_powertools.utilities.parser import ValidationError as ParserValidationError
+    from aws_lambda_powertools.utilities.parser import parse
+    from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
+
     try:
         created = parse(event=event, model=S3EventNotificationEventBridgeModel)
     except (ParserValidationError, ValueError, TypeError) as exc:
