@@ -13,7 +13,7 @@ from pydantic import ValidationError as ModelError
 
 from relance import observability, wiring
 from relance.dispatch import DispatchReport
-from relance.errors import ValidationError
+from relance.errors import ValidationError, first_problem
 from relance.settings import Settings
 
 logger, tracer, metrics = observability.powertools()
@@ -38,9 +38,8 @@ def parse_body(record: SQSRecord) -> tuple[str, dt.date]:
     try:
         body = WorkMessage.model_validate_json(record.body)
     except (ModelError, ValueError, TypeError) as exc:
-        first = exc.errors()[0] if isinstance(exc, ModelError) and exc.errors() else None
-        why = f"{'.'.join(map(str, first['loc'])) or 'body'}: {first['msg']}" if first else str(exc)
-        raise ValidationError(f"malformed work message ({why})", f"SQS message {record.message_id}") from None
+        raise ValidationError(f"malformed work message ({first_problem(exc, 'body')})",
+                              f"SQS message {record.message_id}") from None
     return body.customer, body.run_date
 
 

@@ -9,7 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from relance import observability, wiring
 from relance.adapters.aws.bank_files import import_statement_object, is_statement, sns_notify
-from relance.errors import ValidationError
+from relance.errors import ValidationError, first_problem
 from relance.imports import PARIS, today_paris
 from relance.imports.objects import DroppedObject, import_object
 from relance.settings import Settings
@@ -33,10 +33,9 @@ def dropped_object(event: Any) -> DroppedObject:
     try:
         created = parse(event=event, model=S3EventNotificationEventBridgeModel)
     except (ParserValidationError, ValueError, TypeError) as exc:
-        first = exc.errors()[0] if isinstance(exc, ParserValidationError) and exc.errors() else None
-        why = f"{'.'.join(map(str, first['loc'])) or 'event'}: {first['msg']}" if first else str(exc)
         name = f"event {event.get('id')}" if isinstance(event, dict) and event.get("id") else "event"
-        raise ValidationError(f"not an S3 'Object Created' event from EventBridge ({why})", name) from None
+        raise ValidationError(f"not an S3 'Object Created' event from EventBridge ({first_problem(exc, 'event')})",
+                              name) from None
     return DroppedObject(created.detail.bucket.name, created.detail.object.key,
                          created.time.astimezone(PARIS).date())
 

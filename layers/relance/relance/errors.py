@@ -19,6 +19,18 @@ class RelanceError(Exception):
         return f"{self.where}: {self.message}" if self.where else self.message
 
 
+def first_problem(exc: Exception, whole: str = "value") -> str:
+    """The first problem a pydantic ``ValidationError`` lists, as ``field.path: message`` (``whole`` when the
+    problem is the value itself); any other error's own text. Duck-typed: the core does not import pydantic
+    for it."""
+    errors = getattr(exc, "errors", None)
+    found = errors() if callable(errors) else []
+    if not found:
+        return str(exc)
+    first = found[0]
+    return f"{'.'.join(map(str, first.get('loc', ()))) or whole}: {first.get('msg', 'invalid')}"
+
+
 class ValidationError(RelanceError):
     """A record (invoice, customer, payment, event...) is malformed."""
 
