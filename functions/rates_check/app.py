@@ -14,7 +14,6 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from relance import observability, wiring
-from relance.adapters.aws.rates import DynamoRateStore
 from relance.errors import RelanceError
 from relance.law.ratecheck import check_semester
 from relance.law.rates import Semester
@@ -42,15 +41,14 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.error("scheduled event rejected", extra={"reason": str(exc)})
         return {"status": "rejected", "reason": str(exc)}
     settings = Settings.from_env(require=["task_topic_arn"])
-    store = DynamoRateStore(wiring.client("dynamodb"), settings.table_name)
+    store = wiring.rate_store(settings.table_name)
 
     def notify(semester: Semester, what: str) -> None:
         text = (f"Taux manquant pour le semestre {semester} : {what}\n\nLes lettres indiquent le principal et "
                 "l'indemnité, et expliquent en mots comment courent les intérêts, sans chiffre, tant que le taux "
                 "manque. Taux légal : `relance rates set --semester " f"{semester} --legal-individual X "
                 "--legal-other Y --source URL` (arrêté publié au Journal officiel).")
-        wiring.client("sns").publish(TopicArn=settings.task_topic_arn,
-                                      Subject=f"Relance : taux {semester} manquant"[:100], Message=text)
+        wiring.topic(settings.need("task_topic_arn")).publish(f"Relance : taux {semester} manquant", text)
 
     result = check_semester(run_date, fetch, store, store, notify)   # tests replace `fetch`
     for what in result.alerts:

@@ -201,11 +201,17 @@ def set_dispatcher_hook(hook: Callable[[Dispatcher], Dispatcher] | None) -> None
 _dispatcher_hook: Callable[[Dispatcher], Dispatcher] | None = None
 
 
-@functools.lru_cache(maxsize=8)
-def _rate_store_cached(table_name: str, endpoint: str) -> Any:
+def rate_store(table_name: str) -> Any:
+    """The stored rates on the table (RateStore and RateAlerts): for what writes them (RatesCheckFunction,
+    ``relance rates``); the dispatcher reads through the cached one below."""
     from relance.adapters.aws.rates import DynamoRateStore
 
     return DynamoRateStore(client("dynamodb"), table_name)
+
+
+@functools.lru_cache(maxsize=8)
+def _rate_store_cached(table_name: str, endpoint: str) -> Any:
+    return rate_store(table_name)
 
 
 def _rate_store(table_name: str) -> Any:

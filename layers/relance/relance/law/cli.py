@@ -110,19 +110,17 @@ def register(subparsers: Any) -> None:
 # ---------------------------------------------------------------------------- relance rates
 def _rate_store() -> Any:
     """The deployed table's rates (``TABLE_NAME``, AWS credentials as for the other operator commands)."""
-    from relance import runtime
-    from relance.adapters.aws.rates import DynamoRateStore
+    from relance import wiring
 
     table_name = os.environ.get("TABLE_NAME", "").strip()
     if not table_name:
         raise RelanceError("environment variable TABLE_NAME is not set (the stack's table_name; see "
                            "`aws cloudformation describe-stacks`)", "settings")
     try:
-        client = runtime.client("dynamodb")
+        return wiring.rate_store(table_name)
     except Exception as exc:  # no Region, no credentials...
         raise RelanceError(f"cannot reach DynamoDB ({type(exc).__name__}: set AWS_REGION and credentials)",
                            "settings") from None
-    return DynamoRateStore(client, table_name)
 
 
 def _aws(action: Any) -> Any:
