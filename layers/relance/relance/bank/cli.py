@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 from relance.errors import RelanceError
@@ -61,15 +60,11 @@ def _notify() -> Any:
 
 def cmd_bank_import(args: argparse.Namespace) -> int:
     from relance.bank.service import import_statement
-    from relance.ops.cli import _aws_call, _today
+    from relance.ops.cli import _aws_call, _today, offline_dry_run, read_input
 
-    path = Path(args.file)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise RelanceError(f"cannot read the file ({exc.strerror})", where=str(path)) from None
+    path, data = read_input(args.file)
     _needs_libraries()
-    if args.dry_run and not os.environ.get("TABLE_NAME", "").strip():
+    if offline_dry_run(args):
         report = import_statement(data, str(path), None, None, _today(), dry_run=True)
     else:
         ledger, store = _stores()

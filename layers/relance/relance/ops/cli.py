@@ -192,13 +192,23 @@ def cmd_promise_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_import(args: argparse.Namespace) -> int:
-    path = Path(args.file)
+def read_input(file: str) -> tuple[Path, bytes]:
+    """A file given on the command line, or RelanceError naming it (never a traceback)."""
+    path = Path(file)
     try:
-        data = path.read_bytes()
+        return path, path.read_bytes()
     except OSError as exc:
         raise RelanceError(f"cannot read the file ({exc.strerror})", where=str(path)) from None
-    offline = args.dry_run and not os.environ.get("TABLE_NAME", "").strip()
+
+
+def offline_dry_run(args: argparse.Namespace) -> bool:
+    """``--dry-run`` with no deployed table named (TABLE_NAME): checked here, nothing read from AWS."""
+    return bool(args.dry_run) and not os.environ.get("TABLE_NAME", "").strip()
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    path, data = read_input(args.file)
+    offline = offline_dry_run(args)
     ledger = _offline_ledger() if offline else _ledger()
     if path.suffix.lower() == ".pdf":
         return _import_pdf(path, data, ledger, args.dry_run)
