@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
-import os
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +14,7 @@ from relance import runtime
 from relance.reporting.digest import build_digest
 from relance.store import EscalationStore
 from relance_dev.embedded import EmbeddedAws, LambdaContext, embedded_aws
+from relance_dev.embedded.embedded import patched_environ
 from relance_dev.simulate.driver import SeasonDriver, scheduler_event
 
 REPO = Path(__file__).resolve().parents[2]
@@ -67,20 +67,12 @@ def test_the_handler_mails_the_team(week: tuple[EmbeddedAws, SeasonDriver]) -> N
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     env = {**aws.local_env("DispatchFunction"), "POWERTOOLS_METRICS_DISABLED": "true"}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    with patched_environ(env):
         spec.loader.exec_module(module)
         before = len(ses_backends[aws.account_id][aws.region].sent_messages)
         result = module.lambda_handler(scheduler_event(dt.date(2026, 4, 20)),
                                        LambdaContext(function_name="digest", memory_limit_in_mb=256,
                                                      timeout_seconds=60, invoked_function_arn="arn:x"))
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     assert result["status"] == "ok" and result["week_end"] == "2026-04-19" and result["payments"] == 2
     sent = ses_backends[aws.account_id][aws.region].sent_messages[before:]
     assert len(sent) == 1
