@@ -74,6 +74,16 @@ def api_event(method: str, link: str, form: dict[str, str] | None = None, *,
     }
 
 
+def response_headers(reply: dict[str, Any]) -> dict[str, str]:
+    """The headers a browser gets from a Lambda proxy reply: API Gateway merges ``headers`` and
+    ``multiValueHeaders`` (Powertools' REST resolver answers with the latter); one value per name here."""
+    merged = {str(k): str(v) for k, v in (reply.get("headers") or {}).items()}
+    for name, values in (reply.get("multiValueHeaders") or {}).items():
+        if values:
+            merged[str(name)] = ", ".join(str(v) for v in values)
+    return merged
+
+
 def person_form(page_html: str, decision: str, reason: str = "") -> dict[str, str]:
     """What a person sends from the approval page: its hidden fields, the decision, the code typed."""
     hidden = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">', page_html))

@@ -1,13 +1,15 @@
 """The approval page behind API Gateway: GET /approvals/{id}?sig=... shows the case, only POST decides.
 
-403 forged link, 404 unknown request, 410 expired or already used; never an exception text in the page,
-never the task token in a page or a log (nothing of the event is logged).
+Routed by Powertools' ``APIGatewayRestResolver``, as the REST API is. 403 forged link, 404 unknown request
+or route, 405 another method, 410 expired or already used; never an exception text in the page, never the
+task token in a page or a log (nothing of the event is logged).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -16,23 +18,49 @@ from relance.escalation import approvals, page
 from relance.escalation.services import APPROVAL_SECRET_ARN, Services, env
 
 logger, tracer, metrics = observability.powertools()
+app = APIGatewayRestResolver()
 
 HEADERS = http_pages.html_headers(images=False)
+ROUTE = "/approvals/<approval_id>"
+OTHER_METHODS = ["PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
-def _reply(status: int, html: str) -> dict[str, Any]:
-    return http_pages.html_reply(status, html, HEADERS)
+def _reply(status: int, html: str) -> Response[str]:
+    return Response(status_code=status, body=html, headers=dict(HEADERS))
 
 
-def handle(event: dict[str, Any]) -> dict[str, Any]:
-    method = str(event.get("httpMethod", "")).upper()
-    approval_id = str((event.get("pathParameters") or {}).get("id", ""))
-    if method not in ("GET", "POST"):
-        return _reply(405, page.message_page(405))
+@app.get(ROUTE)
+def show(approval_id: str) -> Response[str]:
+    return _answer("GET", approval_id)
+
+
+@app.post(ROUTE)
+def decide(approval_id: str) -> Response[str]:
+    return _answer("POST", approval_id)
+
+
+@app.route(ROUTE, method=OTHER_METHODS)
+def other_method(approval_id: str) -> Response[str]:
+    return _reply(405, page.message_page(405))
+
+
+@app.not_found
+def not_found(_exc: Exception) -> Response[str]:
+    return _reply(404, page.message_page(404))
+
+
+@app.exception_handler(Exception)
+def failed(_exc: Exception) -> Response[str]:
+    logger.exception("approval page failed")   # the traceback goes to the logs, never to the page
+    return _reply(500, page.message_page(500))
+
+
+def _answer(method: str, approval_id: str) -> Response[str]:
+    event: dict[str, Any] = app.current_event.raw_event
     services = Services.from_env()
     now = http_pages.request_time(event)
     form = dict(http_pages.form_pairs(event, 10_000)) if method == "POST" else {}
-    sig = form.get("sig", "") if method == "POST" else str((event.get("queryStringParameters") or {}).get("sig", ""))
+    sig = form.get("sig", "") if method == "POST" else app.current_event.get_query_string_value("sig", "") or ""
     if method == "POST" and http_pages.cross_site(event):
         return _reply(403, page.message_page(403))
     check = approvals.check_link(services, env(APPROVAL_SECRET_ARN), approval_id, sig, now)
@@ -65,7 +93,7 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _case_page(services: Services, approval: dict[str, Any], sig: str, key: bytes, now: float, status: int,
-               error: str = "") -> dict[str, Any]:
+               error: str = "") -> Response[str]:
     case_id = str(approval["case_id"])
     case_item = services.store.get_case(case_id)
     if case_item is None:
@@ -80,7 +108,7 @@ def _case_page(services: Services, approval: dict[str, Any], sig: str, key: byte
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
-        return handle(event)
-    except Exception:
-        logger.exception("approval page failed")   # the traceback goes to the logs, never to the page
-        return _reply(500, page.message_page(500))
+        return app.resolve(event, context)
+    except Exception:   # an event the resolver cannot read (no path): the same page as a failed route
+        logger.exception("approval page failed")
+        return http_pages.html_reply(500, page.message_page(500), HEADERS)

@@ -10,6 +10,7 @@ import pytest
 from test_escalation_support import (
     RUN,
     approval_of,
+    at,
     case_waiting_for_approval,
     follow,
     function_env,
@@ -20,7 +21,7 @@ from test_escalation_support import (
 
 from relance.escalation import approvals
 from relance_dev.embedded import EmbeddedAws
-from relance_dev.inputs import person_form
+from relance_dev.inputs import api_event, person_form, response_headers
 
 
 @pytest.fixture
@@ -50,7 +51,7 @@ def test_get_shows_the_case_and_two_buttons_but_never_decides(case: tuple[Embedd
     assert 'method="post"' in html and 'value="approve"' in html and 'value="reject"' in html
     assert _sig(html) == link.split("sig=")[1]
     # And it cannot be cached nor framed
-    headers = page["headers"]
+    headers = response_headers(page)
     assert headers["Cache-Control"] == "no-store" and headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     # And nothing was decided
@@ -171,3 +172,40 @@ def test_the_task_token_never_appears_in_a_page_or_a_log(case: tuple[EmbeddedAws
     assert token not in caplog.text
     # And not in the link
     assert token not in link
+
+
+def test_other_methods_and_routes_get_the_locked_down_html_page(case: tuple[EmbeddedAws, str, str]) -> None:
+    # Given a case waiting for approval and its link
+    aws, case_id, link = case
+    # When the link is sent with another method, or a path the page does not serve is asked
+    put = follow(aws, "PUT", link)
+    event = api_event("GET", link, when=at(RUN))
+    event["path"] = "/approvals"
+    elsewhere = aws.invoke("ApprovalFunction", event)
+    # Then the first is 405 and the second 404, both the HTML page with its no-cache, no-frame headers
+    assert put["statusCode"] == 405 and elsewhere["statusCode"] == 404
+    for reply in (put, elsewhere):
+        headers = response_headers(reply)
+        assert headers["Content-Type"].startswith("text/html") and headers["X-Frame-Options"] == "DENY"
+        assert "<html" in reply["body"] and "Traceback" not in reply["body"]
+    # And nothing was decided
+    assert approval_of(aws, case_id)["status"] == "pending"
+
+
+def test_a_failure_is_a_500_page_and_the_traceback_stays_in_the_logs(case: tuple[EmbeddedAws, str, str],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a case waiting for approval, and a link check that breaks
+    aws, _, link = case
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("secret store unreachable: internal detail")
+
+    monkeypatch.setattr(approvals, "check_link", broken)
+    # When the link is opened
+    reply = follow(aws, "GET", link)
+    # Then the person gets the 500 page without the exception's text
+    assert reply["statusCode"] == 500
+    assert "internal detail" not in reply["body"] and "Traceback" not in reply["body"]
+    # And an event API Gateway would never send (no path) gets the same page
+    odd = aws.invoke("ApprovalFunction", {"httpMethod": "GET"})
+    assert odd["statusCode"] == 500 and "<html" in odd["body"]

@@ -87,7 +87,8 @@ def test_the_approval_page_is_not_put_in_a_trace(monkeypatch: pytest.MonkeyPatch
     module = load_function("approval")
     provider = _Provider()
     monkeypatch.setattr(module.tracer, "provider", provider)
-    reply = module.lambda_handler({"httpMethod": "PUT", "pathParameters": {"id": "x"}}, lambda_context)
+    reply = module.lambda_handler({"httpMethod": "PUT", "path": "/approvals/x",
+                                   "pathParameters": {"id": "x"}}, lambda_context)
     assert reply["statusCode"] == 405 and reply["body"]
     assert provider.metadata == [], provider.metadata
 
