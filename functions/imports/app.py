@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from relance import observability, wiring
-from relance.adapters.aws.bank_files import import_statement_object, is_statement, sns_notify
+from relance.adapters.aws.bank_files import import_statement_object, is_statement
 from relance.errors import ValidationError, first_problem
 from relance.imports import PARIS, today_paris
 from relance.imports.objects import DroppedObject, import_object
@@ -58,8 +58,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     for obj in dropped:
         try:
             if is_statement(obj.key):
-                notify = sns_notify(wiring.client("sns"), settings.task_topic_arn)
-                report = import_statement_object(wiring.client("s3"), ledger, obj, bucket, notify)
+                report = import_statement_object(wiring.client("s3"), ledger, wiring.bank_store(ledger.store), obj,
+                                                 bucket, wiring.bank_notify(settings.task_topic_arn))
             else:
                 report = import_object(files, ledger, obj, bucket)
         except ValidationError as exc:

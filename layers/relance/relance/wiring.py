@@ -19,6 +19,7 @@ from relance.paths import policies_dir
 from relance.settings import Settings
 
 if TYPE_CHECKING:   # imported where used: a handler pays only for what it builds (cold start)
+    from relance.bank.ports import BankStore, Notify
     from relance.channels import Channel
     from relance.dispatch import Dispatcher
     from relance.ledger import Ledger
@@ -27,6 +28,8 @@ if TYPE_CHECKING:   # imported where used: a handler pays only for what it build
     from relance.rendering.context import CompanyInfo
 
 __all__ = [
+    "bank_notify",
+    "bank_store",
     "bucket",
     "client",
     "company",
@@ -81,6 +84,20 @@ def ledger(settings: Settings, on: Store | None = None) -> Ledger:
     from relance.ledger import Ledger
 
     return Ledger(on or store(settings), policies(), settings.default_policy)
+
+
+def bank_store(on: Store) -> BankStore:
+    """Bank statements' entries and the open invoices to match, on the same table as ``on``."""
+    from relance.adapters.aws.bank_store import DynamoBankStore
+
+    return DynamoBankStore(on)
+
+
+def bank_notify(topic_arn: str | None) -> Notify | None:
+    """The team task for an entry not matched, on the team topic; None without a topic (only listed)."""
+    from relance.bank.ports import team_tasks
+
+    return team_tasks(topic(topic_arn)) if topic_arn else None
 
 
 def files(settings: Settings) -> Files:

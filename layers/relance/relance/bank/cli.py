@@ -43,19 +43,17 @@ def _needs_libraries() -> None:
 
 
 def _stores() -> tuple[Any, Any]:
-    from relance.adapters.aws.bank_store import DynamoBankStore
+    from relance import wiring
     from relance.ops.cli import _ledger
 
     ledger = _ledger()
-    return ledger, DynamoBankStore(ledger.store)
+    return ledger, wiring.bank_store(ledger.store)
 
 
 def _notify() -> Any:
-    from relance import runtime
-    from relance.adapters.aws.bank_files import sns_notify
+    from relance import wiring
 
-    topic = os.environ.get("TASK_TOPIC_ARN", "").strip()
-    return sns_notify(runtime.client("sns"), topic) if topic else None
+    return wiring.bank_notify(os.environ.get("TASK_TOPIC_ARN", "").strip() or None)
 
 
 def cmd_bank_import(args: argparse.Namespace) -> int:

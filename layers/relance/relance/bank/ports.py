@@ -4,10 +4,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
+
+from relance.ports import Topic
+
+TASK_STEP = "bank_unmatched"
+"""The step a team task about a bank entry carries (the dispatcher's tasks carry theirs)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,3 +55,16 @@ class BankStore(Protocol):
 
 class Notify(Protocol):
     def __call__(self, subject: str, message: str, customer: str, invoices: Sequence[str]) -> None: ...
+
+
+def team_tasks(topic: Topic) -> Notify:
+    """The team task for an entry not matched: one message on the team topic, tagged like the dispatcher's
+    tasks (step, customer when known, invoices)."""
+
+    def notify(subject: str, message: str, customer: str, invoices: Sequence[str]) -> None:
+        attributes = {"step": TASK_STEP, "invoices": json.dumps(list(invoices))}
+        if customer:
+            attributes["customer"] = customer
+        topic.publish(subject, message, attributes)
+
+    return notify

@@ -19,8 +19,6 @@ from relance.errors import NotFoundError, RelanceError, ValidationError
 from relance.ledger import Ledger, invoice_due
 from relance.money import ZERO
 
-TASK_STEP = "bank_unmatched"
-
 
 @dataclass
 class EntryResult:

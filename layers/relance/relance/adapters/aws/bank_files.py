@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
 from typing import Any
 
-from relance.adapters.aws.bank_store import DynamoBankStore
-from relance.adapters.aws.services import sns_subject
 from relance.bank import MAX_BYTES, BankFileError
-from relance.bank.service import TASK_STEP, import_statement
+from relance.bank.ports import BankStore
+from relance.bank.service import import_statement
 from relance.errors import ValidationError
 from relance.imports.objects import DroppedObject
 from relance.ledger import Ledger
@@ -45,22 +43,7 @@ def report_key(key: str) -> str:
     return stem + REPORT_SUFFIX
 
 
-def sns_notify(sns: Any, topic: str | None) -> Any:
-    """The team task sender: one SNS message on the team topic, tagged like the dispatcher's tasks."""
-    if not topic:
-        return None
-
-    def notify(subject: str, message: str, customer: str, invoices: Sequence[str]) -> None:
-        attrs = {"step": TASK_STEP, "invoices": json.dumps(list(invoices))}
-        if customer:
-            attrs["customer"] = customer
-        sns.publish(TopicArn=topic, Subject=sns_subject(subject), Message=message,
-                    MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attrs.items()})
-
-    return notify
-
-
-def import_statement_object(s3: Any, ledger: Ledger, obj: DroppedObject, expected_bucket: str,
+def import_statement_object(s3: Any, ledger: Ledger, bank: BankStore, obj: DroppedObject, expected_bucket: str,
                             notify: Any = None) -> dict[str, Any] | None:
     """Import one dropped statement and write its report next to it; None for keys that are not ours."""
     if obj.key.endswith(REPORT_SUFFIX) or obj.key.endswith("/"):
@@ -75,7 +58,7 @@ def import_statement_object(s3: Any, ledger: Ledger, obj: DroppedObject, expecte
     else:
         data = s3.get_object(Bucket=obj.bucket, Key=key)["Body"].read()
         try:
-            report = import_statement(data, key, ledger, DynamoBankStore(ledger.store), obj.day,
+            report = import_statement(data, key, ledger, bank, obj.day,
                                       notify=notify).to_json()
         except BankFileError as exc:
             report = _failed(key, str(exc))          # refused whole: nothing was booked
